@@ -1,0 +1,48 @@
+"""What the reference can compute, as data: algorithm names and the arguments they take.
+
+Kept free of torch so that validating a spec stays instant.  The spec loader
+checks every experiment against this table; :mod:`reference.experiments` holds
+the code behind each name.  Argument kinds: ``matrix`` and ``mask`` name a
+matrix input of the spec, ``ratings``/``titles`` a dataset input, ``int`` and
+``str`` are literal values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AlgorithmInfo:
+    """The arguments an algorithm takes, the quantities it yields, and whether it is seeded."""
+
+    args: dict[str, str]
+    quantities: tuple[str, ...]
+    seeded: bool
+
+
+ALGORITHMS: dict[str, AlgorithmInfo] = {
+    "sgd_factorise": AlgorithmInfo(
+        args={"A": "matrix", "rank": "int"},
+        quantities=("loss", "U", "V"),
+        seeded=True,
+    ),
+    "sgd_factorise_masked": AlgorithmInfo(
+        args={"A": "matrix", "M": "mask", "rank": "int"},
+        quantities=("completed", "loss_observed", "loss_full", "U", "V"),
+        seeded=True,
+    ),
+    "truncated_svd": AlgorithmInfo(
+        args={"A": "matrix", "rank": "int"},
+        quantities=("loss", "singular_values", "reconstruction"),
+        seeded=False,
+    ),
+    "netflix_prediction": AlgorithmInfo(
+        args={"ratings": "ratings", "titles": "titles", "rank": "int", "user": "int", "title": "str"},
+        quantities=("rating", "sse"),
+        seeded=True,
+    ),
+}
+
+#: Mathematical lower bounds a band may be clipped to (see :mod:`reference.bands`).
+LOWER_BOUNDS: tuple[str, ...] = ("none", "eckart_young")

@@ -551,15 +551,25 @@ def _cross_check(
         if check.kind in ("loss_band", "step_for_step", "diagnose") and experiment is None:
             r.p.add(cpath, f"check '{check.kind}' needs the question's 'experiment'")
             continue
-        if "quantity" in check.params and exp_name in experiments:
-            algorithm = experiments[exp_name].algorithm
-            if algorithm:
-                known = ALGORITHMS[algorithm].quantities
-                if check.params["quantity"] not in known:
-                    r.p.add(
-                        (*cpath, "quantity"),
-                        f"'{algorithm}' yields {', '.join(known)}; got {_show(check.params['quantity'])}",
-                    )
+        algorithm = experiments[exp_name].algorithm if exp_name in experiments else ""
+        if not algorithm:
+            continue
+        info = ALGORITHMS[algorithm]
+        quantity = check.params.get("quantity")
+        if quantity is not None and quantity not in info.quantities:
+            r.p.add(
+                (*cpath, "quantity"),
+                f"'{algorithm}' yields {', '.join(info.quantities)}; got {_show(quantity)}",
+            )
+        band = check.params.get("band")
+        if isinstance(band, BandSpec) and band.lower_bound != "none":
+            if band.lower_bound not in info.bounds or quantity != "loss":
+                r.p.add(
+                    (*cpath, "band", "lower_bound"),
+                    f"'{band.lower_bound}' bounds the 'loss' of "
+                    f"{', '.join(a for a, i in ALGORITHMS.items() if band.lower_bound in i.bounds)}; "
+                    f"not the {quantity or 'answer'} of '{algorithm}'",
+                )
 
 
 def _read_limits(r: _Reader, raw: Any) -> Limits:

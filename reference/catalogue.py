@@ -19,6 +19,7 @@ class AlgorithmInfo:
     args: dict[str, str]
     quantities: tuple[str, ...]
     seeded: bool
+    bounds: tuple[str, ...] = ()
 
 
 ALGORITHMS: dict[str, AlgorithmInfo] = {
@@ -26,6 +27,7 @@ ALGORITHMS: dict[str, AlgorithmInfo] = {
         args={"A": "matrix", "rank": "int"},
         quantities=("loss", "U", "V"),
         seeded=True,
+        bounds=("eckart_young",),
     ),
     "sgd_factorise_masked": AlgorithmInfo(
         args={"A": "matrix", "M": "mask", "rank": "int"},
@@ -36,6 +38,7 @@ ALGORITHMS: dict[str, AlgorithmInfo] = {
         args={"A": "matrix", "rank": "int"},
         quantities=("loss", "singular_values", "reconstruction"),
         seeded=False,
+        bounds=("eckart_young",),
     ),
     "netflix_prediction": AlgorithmInfo(
         args={"ratings": "ratings", "titles": "titles", "rank": "int", "user": "int", "title": "str"},
@@ -45,4 +48,6 @@ ALGORITHMS: dict[str, AlgorithmInfo] = {
 }
 
 #: Mathematical lower bounds a band may be clipped to (see :mod:`reference.bands`).
+#: ``eckart_young``: no rank-r factorisation of A has a loss below the sum of the
+#: squared singular values after the r-th (it applies to an experiment's ``loss``).
 LOWER_BOUNDS: tuple[str, ...] = ("none", "eckart_young")

@@ -1,0 +1,136 @@
+"""The ``labgrade`` command: thin click commands over the Python API.
+
+Every command turns a :class:`~harness.errors.UserError` into one line on stderr
+and exit code 2; anything else is our bug: a traceback and exit code 3.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from harness import __version__
+from harness.config import DEVICE_CHOICES, Config, load_config
+from harness.errors import ExitCode, UserError
+from harness.spec import load_spec
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _log(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def data_options(func: F) -> F:
+    """Options shared by commands that need the spec, data and reference cache."""
+    options = [
+        click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+                     help="YAML file with any of: spec, ratings, titles, cache_dir, device."),
+        click.option("--spec", type=click.Path(path_type=Path), default=None,
+                     help=f"Lab spec (default: {Config.spec})."),
+        click.option("--ratings", type=click.Path(path_type=Path), default=None,
+                     help="Real ratings.pt (movies x users); default: the synthetic tensor."),
+        click.option("--titles", type=click.Path(path_type=Path), default=None,
+                     help="titles.csv (default: the lab's file shipped with labgrade)."),
+        click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+                     help=f"Where the reference cache lives (default: {Config.cache_dir})."),
+        click.option("--device", type=click.Choice(DEVICE_CHOICES), default=None,
+                     help="Devices for the reference: cpu, cuda or all present (default: all)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _config(config_file: Path | None, **overrides: Any) -> Config:
+    return load_config(config_file, **overrides)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="labgrade")
+def cli() -> None:
+    """Grade and verify the PyTorch matrix-factorisation lab."""
+
+
+@cli.group()
+def spec() -> None:
+    """Validate lab specs."""
+
+
+@spec.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), required=True)
+def spec_check(paths: tuple[Path, ...]) -> None:
+    """Validate each SPEC file and list its questions; exit 2 if any is invalid."""
+    failed = False
+    for path in paths:
+        try:
+            s = load_spec(path)
+        except UserError as exc:
+            click.echo(str(exc), err=True)
+            failed = True
+            continue
+        click.echo(f"{path}: valid ({s.id}, {len(s.questions)} questions, {s.total_marks:g} marks)")
+        for q in s.questions:
+            human = f", {len(q.free_text)} part(s) marked by hand" if q.free_text else ""
+            click.echo(f"  {q.id:>5}  {q.marks:g} mark(s)  {q.kind:<8} {q.title}{human}")
+    if failed:
+        raise SystemExit(ExitCode.USAGE_ERROR)
+
+
+@cli.group()
+def reference() -> None:
+    """Build and inspect the reference's expected outputs."""
+
+
+@reference.command("build")
+@data_options
+@click.option("--force", is_flag=True, help="Rebuild even when the cache is up to date.")
+def reference_build(config_file: Path | None, force: bool, **options: Any) -> None:
+    """Compute every experiment's distribution over seeds and cache it with provenance.
+
+    The cache is reused only when its provenance (torch version, devices, spec
+    hash, data hashes, seeds, reference code) equals the current one; otherwise it
+    is rebuilt automatically.
+    """
+    from reference.expectations import load_datasets, load_expectations, resolve_devices
+    from reference.summary import summarise
+
+    config = _config(config_file, **options)
+    lab = load_spec(config.spec)
+    data = load_datasets(lab, config.ratings, config.titles)
+    exp = load_expectations(
+        lab, data, resolve_devices(config.device), config.cache_dir, _log, rebuild=force
+    )
+    click.echo(summarise(lab, exp, data))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; map user errors to exit 2 and internal errors to exit 3."""
+    try:
+        cli.main(args=argv, prog_name="labgrade", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return ExitCode.USAGE_ERROR
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.USAGE_ERROR
+    except UserError as exc:
+        click.echo(f"labgrade: error: {exc}", err=True)
+        return ExitCode.USAGE_ERROR
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else ExitCode.USAGE_ERROR
+    except Exception:
+        click.echo("labgrade: internal error (a bug in labgrade; please report it):", err=True)
+        traceback.print_exc(file=sys.stderr)
+        return ExitCode.INTERNAL_ERROR
+    return ExitCode.OK
+
+
+def entry_point() -> None:
+    """Console-script entry: exit with :func:`main`'s code."""
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Expected outputs for a spec: build them, cache them, and derive grading bands.
+
+``load_expectations`` is the one entry point: it computes the provenance the
+expectations *should* have, uses the cache only if it has exactly that, and
+otherwise rebuilds (saying why).  Devices: the CPU always, CUDA when torch sees
+one; a band used for grading covers the spread across all of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numba
+import torch
+
+from harness import __version__
+from harness.errors import UserError
+from harness.spec import BandSpec, Spec
+from reference.bands import Band, derive_band, union
+from reference.catalogue import ALGORITHMS
+from reference.cache import Provenance, read_cache, reference_code_hash, save_cache
+from reference.experiments import Datasets, Distribution, run_experiment
+from reference.ratings import load_ratings
+from reference.titles import load_titles
+
+Log = Callable[[str], None]
+
+
+def available_devices() -> tuple[str, ...]:
+    """The devices the reference runs on here: ``cpu``, plus ``cuda`` when available."""
+    return ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
+
+
+def resolve_devices(choice: str) -> tuple[str, ...]:
+    """Turn ``cpu``, ``cuda`` or ``all`` into the devices to use, or raise a user error."""
+    if choice == "all":
+        return available_devices()
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: torch sees no CUDA device here (use --device cpu or all)")
+    if choice not in ("cpu", "cuda"):
+        raise UserError(f"--device: expected cpu, cuda or all, got {choice!r}")
+    return (choice,)
+
+
+def load_datasets(spec: Spec, ratings: Path | None, titles: Path | None) -> Datasets:
+    """Load only the datasets the spec's inputs name (validated)."""
+    needed = spec.datasets()
+    loaded_titles = load_titles(titles) if "titles" in needed else None
+    loaded_ratings = None
+    if "ratings" in needed:
+        movies = len(loaded_titles.names) if loaded_titles is not None else None
+        loaded_ratings = load_ratings(ratings, movies)
+    return Datasets(ratings=loaded_ratings, titles=loaded_titles)
+
+
+def data_provenance(data: Datasets) -> dict[str, str]:
+    """Hashes (and sources) of the datasets, for the cache's provenance."""
+    out: dict[str, str] = {}
+    if data.ratings is not None:
+        out["ratings"] = data.ratings.sha256
+        out["ratings_source"] = "synthetic" if data.ratings.synthetic else "file"
+    if data.titles is not None:
+        out["titles"] = data.titles.sha256
+    return out
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """Per-device distributions of every experiment, with their provenance."""
+
+    provenance: Provenance
+    distributions: dict[str, dict[str, Distribution]]
+    path: Path
+
+    @property
+    def devices(self) -> tuple[str, ...]:
+        """Devices the distributions were computed on."""
+        return tuple(self.distributions)
+
+    def samples(self, experiment: str, quantity: str, device: str = "cpu") -> torch.Tensor:
+        """Samples of ``quantity`` (seeds first) on ``device``."""
+        return self.distributions[device][experiment].samples[quantity]
+
+    def bound(self, experiment: str, name: str) -> float | None:
+        """A mathematical bound of an experiment (``None`` for ``none``)."""
+        if name == "none":
+            return None
+        return self.distributions[self.devices[0]][experiment].bounds[name]
+
+    def band(self, experiment: str, quantity: str, spec: BandSpec) -> Band:
+        """The grading band for ``quantity``: the union of the per-device bands."""
+        bound = self.bound(experiment, spec.lower_bound)
+        return union(
+            derive_band(self.samples(experiment, quantity, device), spec, bound, device)
+            for device in self.devices
+        )
+
+    @property
+    def sha256(self) -> str:
+        """Identity of these expectations (for results' provenance and resume rules)."""
+        return hashlib.sha256(repr(sorted(vars(self.provenance).items())).encode()).hexdigest()
+
+
+def cache_path(cache_dir: Path, spec: Spec) -> Path:
+    """Where the cache of ``spec`` lives."""
+    return cache_dir / f"reference-{spec.id}.json"
+
+
+def wanted_provenance(spec: Spec, data: Datasets, devices: Sequence[str]) -> Provenance:
+    """The provenance expectations for ``spec`` on ``devices`` must have, as of now."""
+    return Provenance(
+        harness_version=__version__,
+        reference_code=reference_code_hash(),
+        torch_version=torch.__version__,
+        numba_version=numba.__version__,
+        devices=tuple(devices),
+        spec_id=spec.id,
+        spec_hash=spec.sha256,
+        data=data_provenance(data),
+        seeds={name: exp.seeds for name, exp in spec.experiments.items()},
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+def build_expectations(
+    spec: Spec, data: Datasets, devices: Sequence[str], log: Log
+) -> dict[str, dict[str, Distribution]]:
+    """Run every experiment of ``spec`` on every device in ``devices``."""
+    out: dict[str, dict[str, Distribution]] = {}
+    for device in devices:
+        out[device] = {}
+        for name, exp in spec.experiments.items():
+            runs = f"{exp.seeds} seeds" if ALGORITHMS[exp.algorithm].seeded else "exact"
+            log(f"reference: {name} ({exp.algorithm}, {runs}) on {device}")
+            out[device][name] = run_experiment(spec, name, data, device)
+    return out
+
+
+def load_expectations(
+    spec: Spec,
+    data: Datasets,
+    devices: Sequence[str],
+    cache_dir: Path,
+    log: Log,
+    rebuild: bool = False,
+) -> Expectations:
+    """Return expectations for ``spec``, from the cache when its provenance matches exactly.
+
+    Args:
+        spec: the validated spec.
+        data: the datasets its experiments need.
+        devices: devices to compute on (see :func:`resolve_devices`).
+        cache_dir: folder of the cache file.
+        log: receives one line per decision (cache used, stale and why, building...).
+        rebuild: ignore any cache and build anew.
+    """
+    wanted = wanted_provenance(spec, data, devices)
+    path = cache_path(cache_dir, spec)
+    if not rebuild:
+        found = read_cache(path, wanted)
+        if found.distributions is not None:
+            log(f"{found.reason}: {path}")
+            return Expectations(wanted, found.distributions, path)
+        log(f"{found.reason}; building")
+    distributions = build_expectations(spec, data, devices, log)
+    save_cache(path, wanted, distributions)
+    log(f"reference cache written: {path}")
+    return Expectations(wanted, distributions, path)

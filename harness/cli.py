@@ -29,18 +29,43 @@ def _log(message: str) -> None:
 def data_options(func: F) -> F:
     """Options shared by commands that need the spec, data and reference cache."""
     options = [
-        click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-                     help="YAML file with any of: spec, ratings, titles, cache_dir, device."),
-        click.option("--spec", type=click.Path(path_type=Path), default=None,
-                     help=f"Lab spec (default: {Config.spec})."),
-        click.option("--ratings", type=click.Path(path_type=Path), default=None,
-                     help="Real ratings.pt (movies x users); default: the synthetic tensor."),
-        click.option("--titles", type=click.Path(path_type=Path), default=None,
-                     help="titles.csv (default: the lab's file shipped with labgrade)."),
-        click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
-                     help=f"Where the reference cache lives (default: {Config.cache_dir})."),
-        click.option("--device", type=click.Choice(DEVICE_CHOICES), default=None,
-                     help="Devices for the reference: cpu, cuda or all present (default: all)."),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="YAML file with any of: spec, ratings, titles, cache_dir, device.",
+        ),
+        click.option(
+            "--spec",
+            type=click.Path(path_type=Path),
+            default=None,
+            help=f"Lab spec (default: {Config.spec}).",
+        ),
+        click.option(
+            "--ratings",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Real ratings.pt (movies x users); default: the synthetic tensor.",
+        ),
+        click.option(
+            "--titles",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="titles.csv (default: the lab's file shipped with labgrade).",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(path_type=Path),
+            default=None,
+            help=f"Where the reference cache lives (default: {Config.cache_dir}).",
+        ),
+        click.option(
+            "--device",
+            type=click.Choice(DEVICE_CHOICES),
+            default=None,
+            help="Devices for the reference: cpu, cuda or all present (default: all).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -103,10 +128,31 @@ def reference_build(config_file: Path | None, force: bool, **options: Any) -> No
     config = _config(config_file, **options)
     lab = load_spec(config.spec)
     data = load_datasets(lab, config.ratings, config.titles)
-    exp = load_expectations(
-        lab, data, resolve_devices(config.device), config.cache_dir, _log, rebuild=force
-    )
+    exp = load_expectations(lab, data, resolve_devices(config.device), config.cache_dir, _log, rebuild=force)
     click.echo(summarise(lab, exp, data))
+
+
+@cli.command("bench")
+@click.option(
+    "--epochs",
+    type=click.IntRange(1),
+    default=10,
+    show_default=True,
+    help="Epochs per timed run (cost per epoch is constant).",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(1),
+    default=16,
+    show_default=True,
+    help="Seeds for the many-seed comparison.",
+)
+def bench(epochs: int, seeds: int) -> None:
+    """Measure speed against baselines, side by side, and print the ratios."""
+    from harness.bench import bench_reference, format_rows
+
+    rows = bench_reference(epochs, seeds, _log)
+    click.echo(format_rows(rows, epochs))
 
 
 def main(argv: list[str] | None = None) -> int:

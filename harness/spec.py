@@ -294,9 +294,7 @@ def _read_inputs(r: _Reader, raw: Any) -> dict[str, InputSpec]:
     return inputs
 
 
-def _check_arg(
-    r: _Reader, kind: str, value: Any, path: KeyPath, inputs: Mapping[str, InputSpec]
-) -> None:
+def _check_arg(r: _Reader, kind: str, value: Any, path: KeyPath, inputs: Mapping[str, InputSpec]) -> None:
     if kind in ("matrix", "mask", "ratings", "titles"):
         target = inputs.get(value) if isinstance(value, str) else None
         if target is None:
@@ -305,8 +303,10 @@ def _check_arg(
             r.p.add(path, f"input '{value}' is a dataset; expected a matrix input")
         elif kind in ("ratings", "titles") and target.dataset != kind:
             r.p.add(path, f"input '{value}' is not the {kind} dataset")
-        elif kind == "mask" and target.matrix is not None and any(
-            x not in (0.0, 1.0) for row in target.matrix for x in row
+        elif (
+            kind == "mask"
+            and target.matrix is not None
+            and any(x not in (0.0, 1.0) for row in target.matrix for x in row)
         ):
             r.p.add(path, f"input '{value}' must hold only 0 and 1 to be used as a mask")
     elif kind == "int":
@@ -315,9 +315,7 @@ def _check_arg(
         r.string(value, path)
 
 
-def _read_experiments(
-    r: _Reader, raw: Any, inputs: Mapping[str, InputSpec]
-) -> dict[str, ExperimentSpec]:
+def _read_experiments(r: _Reader, raw: Any, inputs: Mapping[str, InputSpec]) -> dict[str, ExperimentSpec]:
     path: KeyPath = ("experiments",)
     if not isinstance(raw, dict):
         r.p.add(path, f"expected a mapping of experiment names, got {_show(raw)}")
@@ -353,17 +351,16 @@ def _read_experiments(
     return out
 
 
-def _check_rank(
-    r: _Reader, args: Mapping[str, Any], epath: KeyPath, inputs: Mapping[str, InputSpec]
-) -> None:
+def _check_rank(r: _Reader, args: Mapping[str, Any], epath: KeyPath, inputs: Mapping[str, InputSpec]) -> None:
     """A rank must be below min(m, n) (the lab's r < min(m, n)), and a mask fit its matrix."""
-    matrix = inputs.get(args.get("A")) if isinstance(args.get("A"), str) else None
+    a_name, m_name = args.get("A"), args.get("M")
+    matrix = inputs.get(a_name) if isinstance(a_name, str) else None
     if matrix is None or matrix.shape is None:
         return
     rank = args.get("rank")
     if isinstance(rank, int) and not isinstance(rank, bool) and not 0 < rank < min(matrix.shape):
         r.p.add((*epath, "args", "rank"), f"expected 0 < rank < {min(matrix.shape)}, got {rank}")
-    mask = inputs.get(args.get("M")) if isinstance(args.get("M"), str) else None
+    mask = inputs.get(m_name) if isinstance(m_name, str) else None
     if mask is not None and mask.shape is not None and mask.shape != matrix.shape:
         r.p.add((*epath, "args", "M"), f"mask shape {mask.shape} differs from A's {matrix.shape}")
 
@@ -375,12 +372,7 @@ def _read_band(r: _Reader, value: Any, path: KeyPath) -> BandSpec:
     quantiles = (0.0, 1.0)
     if "quantiles" in m:
         q = m["quantiles"]
-        if (
-            isinstance(q, list)
-            and len(q) == 2
-            and all(_is_number(x) for x in q)
-            and 0 <= q[0] <= q[1] <= 1
-        ):
+        if isinstance(q, list) and len(q) == 2 and all(_is_number(x) for x in q) and 0 <= q[0] <= q[1] <= 1:
             quantiles = (float(q[0]), float(q[1]))
         else:
             r.p.add((*path, "quantiles"), f"expected [low, high] with 0 <= low <= high <= 1, got {_show(q)}")
@@ -562,14 +554,17 @@ def _cross_check(
                 f"'{algorithm}' yields {', '.join(info.quantities)}; got {_show(quantity)}",
             )
         band = check.params.get("band")
-        if isinstance(band, BandSpec) and band.lower_bound != "none":
-            if band.lower_bound not in info.bounds or quantity != "loss":
-                r.p.add(
-                    (*cpath, "band", "lower_bound"),
-                    f"'{band.lower_bound}' bounds the 'loss' of "
-                    f"{', '.join(a for a, i in ALGORITHMS.items() if band.lower_bound in i.bounds)}; "
-                    f"not the {quantity or 'answer'} of '{algorithm}'",
-                )
+        if (
+            isinstance(band, BandSpec)
+            and band.lower_bound not in ("none", "zero")
+            and (band.lower_bound not in info.bounds or quantity != "loss")
+        ):
+            r.p.add(
+                (*cpath, "band", "lower_bound"),
+                f"'{band.lower_bound}' bounds the 'loss' of "
+                f"{', '.join(a for a, i in ALGORITHMS.items() if band.lower_bound in i.bounds)}; "
+                f"not the {quantity or 'answer'} of '{algorithm}'",
+            )
 
 
 def _read_limits(r: _Reader, raw: Any) -> Limits:
@@ -617,7 +612,9 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
         if q is None:
             continue
         if q.id and q.id in seen:
-            problems.add(("questions", i, "id"), f"duplicate question id \"{q.id}\" (also questions[{seen[q.id]}])")
+            problems.add(
+                ("questions", i, "id"), f'duplicate question id "{q.id}" (also questions[{seen[q.id]}])'
+            )
         seen.setdefault(q.id, i)
         questions.append(q)
     if "questions" in top and isinstance(top["questions"], list) and not top["questions"]:
@@ -626,7 +623,9 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
     if "total_marks" in top:
         declared = r.number(top["total_marks"], ("total_marks",), 0, strict=True)
         if declared and abs(declared - total) > 1e-9:
-            problems.add(("total_marks",), f"declared {declared:g} but the questions' marks add up to {total:g}")
+            problems.add(
+                ("total_marks",), f"declared {declared:g} but the questions' marks add up to {total:g}"
+            )
     limits = _read_limits(r, top.get("limits"))
     if problems.items:
         raise SpecError(doc.path, problems.items)

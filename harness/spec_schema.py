@@ -19,19 +19,13 @@ CHECK_PARAMS: dict[str, dict[str, str]] = {
     "diagnose": {"probes": "list[str]"},
     "answer_band": {"answer": "str", "experiment": "str", "quantity": "str", "band": "band"},
     "answer_close": {"answer": "str", "experiment": "str", "quantity": "str", "rtol": "number"},
-    "completion_band": {
-        "answer": "str",
-        "experiment": "str",
-        "band": "band",
-        "observed_atol": "number",
-    },
+    "completion_band": {"answer": "str", "experiment": "str", "band": "band"},
 }
 
 #: Check parameters that may be left out (all others are required).
 OPTIONAL_CHECK_PARAMS: dict[str, set[str]] = {
     "step_for_step": {"atol"},
     "diagnose": {"probes"},
-    "completion_band": {"observed_atol"},
 }
 
 #: Diagnoses the ``diagnose`` check can run (each one a probe in the child plus a judgement).

@@ -57,10 +57,7 @@ def _walk(node: yaml.Node, key_path: KeyPath, lines: dict[KeyPath, int], dups: l
             key = str(key_node.value)
             child = (*key_path, key)
             if key in seen:
-                dups.append(
-                    f"{format_key_path(child)} (line {key_node.start_mark.line + 1}): "
-                    "duplicate key"
-                )
+                dups.append(f"{format_key_path(child)} (line {key_node.start_mark.line + 1}): duplicate key")
             seen.add(key)
             lines[child] = key_node.start_mark.line + 1
             _walk(value_node, child, lines, dups)

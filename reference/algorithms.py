@@ -36,9 +36,7 @@ def initial_factors(m: int, n: int, rank: int, seed: int | None = None) -> tuple
     return U, V
 
 
-def sgd_factorise(
-    A: Tensor, rank: int, num_epochs: int = 1000, lr: float = 0.01
-) -> tuple[Tensor, Tensor]:
+def sgd_factorise(A: Tensor, rank: int, num_epochs: int = 1000, lr: float = 0.01) -> tuple[Tensor, Tensor]:
     """Rank-``rank`` factorisation A ~ U V^T by the lab's element-wise SGD (lab 1.1)."""
     m, n = A.shape
     U, V = initial_factors(m, n, rank)
@@ -101,9 +99,7 @@ def sgd_factorise_seeds(
     U = torch.stack([d[0] for d in draws]).to(A.device)
     V = torch.stack([d[1] for d in draws]).to(A.device)
     # Which entries to visit is decided once, on the CPU, as the pseudocode's `if`.
-    observed = [
-        (r, c) for r in range(m) for c in range(n) if M is None or bool(M[r, c])
-    ]
+    observed = [(r, c) for r in range(m) for c in range(n) if M is None or bool(M[r, c])]
     values = [A[r, c] for r, c in observed]
     for _ in range(num_epochs):
         for (r, c), a in zip(observed, values, strict=True):

@@ -88,16 +88,13 @@ def _decode(experiment: str, device: str, raw: dict[str, Any]) -> Distribution:
     )
 
 
-def save_cache(
-    path: Path, provenance: Provenance, distributions: dict[str, dict[str, Distribution]]
-) -> None:
+def save_cache(path: Path, provenance: Provenance, distributions: dict[str, dict[str, Distribution]]) -> None:
     """Write the cache atomically (temporary file in the same folder, then rename)."""
     body = {
         "format": CACHE_FORMAT,
         "provenance": asdict(provenance),
         "distributions": {
-            device: {name: _encode(d) for name, d in exps.items()}
-            for device, exps in distributions.items()
+            device: {name: _encode(d) for name, d in exps.items()} for device, exps in distributions.items()
         },
     }
     path.parent.mkdir(parents=True, exist_ok=True)

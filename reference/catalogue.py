@@ -48,6 +48,7 @@ ALGORITHMS: dict[str, AlgorithmInfo] = {
 }
 
 #: Mathematical lower bounds a band may be clipped to (see :mod:`reference.bands`).
+#: ``zero``: a squared error is never negative (any quantity).
 #: ``eckart_young``: no rank-r factorisation of A has a loss below the sum of the
 #: squared singular values after the r-th (it applies to an experiment's ``loss``).
-LOWER_BOUNDS: tuple[str, ...] = ("none", "eckart_young")
+LOWER_BOUNDS: tuple[str, ...] = ("none", "zero", "eckart_young")

@@ -21,8 +21,8 @@ from harness import __version__
 from harness.errors import UserError
 from harness.spec import BandSpec, Spec
 from reference.bands import Band, derive_band, union
-from reference.catalogue import ALGORITHMS
 from reference.cache import Provenance, read_cache, reference_code_hash, save_cache
+from reference.catalogue import ALGORITHMS
 from reference.experiments import Datasets, Distribution, run_experiment
 from reference.ratings import load_ratings
 from reference.titles import load_titles
@@ -89,6 +89,8 @@ class Expectations:
         """A mathematical bound of an experiment (``None`` for ``none``)."""
         if name == "none":
             return None
+        if name == "zero":
+            return 0.0
         return self.distributions[self.devices[0]][experiment].bounds[name]
 
     def band(self, experiment: str, quantity: str, spec: BandSpec) -> Band:

@@ -129,4 +129,3 @@ def run_experiment(spec: Spec, name: str, data: Datasets, device: str) -> Distri
     samples = RUNNERS[exp.algorithm](spec, exp, data, device)
     seeds = tuple(range(exp.seeds)) if ALGORITHMS[exp.algorithm].seeded else ()
     return Distribution(name, device, seeds, samples, _bounds(spec, exp))
-

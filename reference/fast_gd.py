@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
@@ -139,7 +140,7 @@ def _epochs(
 @numba.njit(parallel=True, cache=True)
 def _masked_sse(
     indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, Ut: np.ndarray, Vt: np.ndarray
-) -> float:  # pragma: no cover - compiled
+) -> Any:  # pragma: no cover - compiled
     rank, m = Ut.shape
     per_row = np.zeros(m, dtype=np.float64)
     for i in numba.prange(m):
@@ -151,6 +152,11 @@ def _masked_sse(
             e = np.float64(values[k]) - pred
             per_row[i] += e * e
     return per_row.sum()
+
+
+def _max_threads() -> int:
+    """The most threads numba may use (its config is not typed, hence the cast)."""
+    return int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))
 
 
 @dataclass(frozen=True)
@@ -184,9 +190,9 @@ def gd_factorise_masked_fast(
         threads: worker threads (default: numba's default, all cores).
     """
     m, n = csr.shape
-    workers = threads or numba.config.NUMBA_NUM_THREADS
+    workers = threads or _max_threads()
     previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
+    numba.set_num_threads(max(1, min(workers, _max_threads())))
     Us, Vs, sses = [], [], []
     try:
         bounds = csr.row_bounds(numba.get_num_threads())
@@ -195,11 +201,9 @@ def gd_factorise_masked_fast(
             Ut = np.ascontiguousarray(U0.numpy().T)
             Vt = np.ascontiguousarray(V0.numpy().T)
             _epochs(csr.indptr, csr.indices, csr.values, Ut, Vt, float(lr), int(num_epochs), bounds)
-            sses.append(_masked_sse(csr.indptr, csr.indices, csr.values, Ut, Vt))
+            sses.append(float(_masked_sse(csr.indptr, csr.indices, csr.values, Ut, Vt)))
             Us.append(torch.from_numpy(Ut.T.copy()))
             Vs.append(torch.from_numpy(Vt.T.copy()))
     finally:
         numba.set_num_threads(previous)
-    return FastResult(
-        U=torch.stack(Us), V=torch.stack(Vs), sse=torch.tensor(sses, dtype=torch.float64)
-    )
+    return FastResult(U=torch.stack(Us), V=torch.stack(Vs), sse=torch.tensor(sses, dtype=torch.float64))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 
 from harness.spec import BandSpec, Spec
-from reference.experiments import Datasets
 from reference.expectations import Expectations
+from reference.experiments import Datasets
 
 
 def _fmt(t: torch.Tensor) -> str:
@@ -24,12 +24,13 @@ def summarise(spec: Spec, exp: Expectations, data: Datasets) -> str:
     if data.ratings is not None:
         r = data.ratings
         lines.append(
-            f"ratings: {r.source}, {tuple(r.tensor.shape)}, density {r.density:.3f}, "
-            f"sha256 {r.sha256[:12]}"
+            f"ratings: {r.source}, {tuple(r.tensor.shape)}, density {r.density:.3f}, sha256 {r.sha256[:12]}"
         )
     lines.append("")
-    lines.append(f"{'experiment':<10} {'quantity':<14} {'device':<6} "
-                 f"{'min':>10} {'median':>10} {'p95':>10} {'max':>10}")
+    lines.append(
+        f"{'experiment':<10} {'quantity':<14} {'device':<6} "
+        f"{'min':>10} {'median':>10} {'p95':>10} {'max':>10}"
+    )
     q = torch.tensor([0.0, 0.5, 0.95, 1.0], dtype=torch.float64)
     for device, dists in exp.distributions.items():
         for name, dist in dists.items():
@@ -38,8 +39,7 @@ def summarise(spec: Spec, exp: Expectations, data: Datasets) -> str:
                     continue
                 values = torch.quantile(samples.reshape(-1), q)
                 lines.append(
-                    f"{name:<10} {quantity:<14} {device:<6} "
-                    + " ".join(f"{_fmt(v):>10}" for v in values)
+                    f"{name:<10} {quantity:<14} {device:<6} " + " ".join(f"{_fmt(v):>10}" for v in values)
                 )
             for bound, value in dist.bounds.items():
                 lines.append(f"{name:<10} {bound:<14} {device:<6} {value:>10.6g}  (exact)")
@@ -48,10 +48,10 @@ def summarise(spec: Spec, exp: Expectations, data: Datasets) -> str:
     for question in spec.questions:
         for check in question.checks:
             band_spec = check.params.get("band")
-            quantity = check.params.get("quantity")
+            wanted = check.params.get("quantity")
             experiment = check.params.get("experiment", question.experiment)
-            if not isinstance(band_spec, BandSpec) or quantity is None or experiment is None:
+            if not (isinstance(band_spec, BandSpec) and isinstance(wanted, str) and experiment):
                 continue
-            band = exp.band(experiment, quantity, band_spec)
-            lines.append(f"  {question.id:>5} {check.kind:<12} {experiment}.{quantity}: {band.describe()}")
+            band = exp.band(experiment, wanted, band_spec)
+            lines.append(f"  {question.id:>5} {check.kind:<12} {experiment}.{wanted}: {band.describe()}")
     return "\n".join(lines)

@@ -84,9 +84,7 @@ def load_titles(path: Path | None = None) -> Titles:
         if not row:
             continue
         if len(row) < 2 or row[0].strip() != str(len(names)):
-            raise DataError(
-                f"{p}: line {line}: expected '{len(names)},<title>', got {','.join(row)!r}"
-            )
+            raise DataError(f"{p}: line {line}: expected '{len(names)},<title>', got {','.join(row)!r}")
         names.append(",".join(row[1:]))
     if not names:
         raise DataError(f"{p}: no titles after the header")

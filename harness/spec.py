@@ -186,8 +186,19 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+class _Missing:
+    """A required key that is absent: already reported once, so accessors stay quiet."""
+
+
+MISSING: Any = _Missing()
+
+
 class _Reader:
-    """Typed accessors over a mapping that report problems instead of raising."""
+    """Typed accessors over a mapping that report problems instead of raising.
+
+    Each accessor returns a harmless default after reporting, so validation goes
+    on and every problem of the file is listed in one run.
+    """
 
     def __init__(self, problems: _Problems) -> None:
         self.p = problems
@@ -199,6 +210,8 @@ class _Reader:
         required: set[str],
         optional: set[str],
     ) -> dict[str, Any] | None:
+        if value is MISSING:
+            return None
         if not isinstance(value, dict):
             self.p.add(path, f"expected a mapping, got {_show(value)}")
             return None
@@ -208,9 +221,11 @@ class _Reader:
                 self.p.add((*path, str(key)), f"unknown key (allowed: {allowed})")
         for key in sorted(required - set(value)):
             self.p.add(path, f"missing required key '{key}'")
-        return value
+        return {**dict.fromkeys(required, MISSING), **value}
 
     def string(self, value: Any, path: KeyPath, pattern: re.Pattern[str] | None = None) -> str:
+        if value is MISSING:
+            return ""
         if not isinstance(value, str) or not value.strip():
             self.p.add(path, f"expected a non-empty string, got {_show(value)}")
             return ""
@@ -219,6 +234,8 @@ class _Reader:
         return value
 
     def number(self, value: Any, path: KeyPath, minimum: float, strict: bool) -> float:
+        if value is MISSING:
+            return 0.0
         ok = _is_number(value) and (value > minimum if strict else value >= minimum)
         if not ok:
             bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
@@ -227,6 +244,8 @@ class _Reader:
         return float(value)
 
     def integer(self, value: Any, path: KeyPath, minimum: int) -> int:
+        if value is MISSING:
+            return 0
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             self.p.add(path, f"expected an integer >= {minimum}, got {_show(value)}")
             return 0
@@ -239,12 +258,16 @@ class _Reader:
         return value
 
     def choice(self, value: Any, path: KeyPath, choices: tuple[str, ...]) -> str:
+        if value is MISSING:
+            return ""
         if value not in choices:
             self.p.add(path, f"expected one of {', '.join(choices)}, got {_show(value)}")
             return ""
         return str(value)
 
     def sequence(self, value: Any, path: KeyPath) -> list[Any]:
+        if value is MISSING:
+            return []
         if not isinstance(value, list):
             self.p.add(path, f"expected a list, got {_show(value)}")
             return []
@@ -273,6 +296,8 @@ def _read_matrix(r: _Reader, value: Any, path: KeyPath) -> tuple[tuple[float, ..
 
 def _read_inputs(r: _Reader, raw: Any) -> dict[str, InputSpec]:
     path: KeyPath = ("inputs",)
+    if raw is MISSING:
+        return {}
     if not isinstance(raw, dict):
         r.p.add(path, f"expected a mapping of input names, got {_show(raw)}")
         return {}
@@ -317,6 +342,8 @@ def _check_arg(r: _Reader, kind: str, value: Any, path: KeyPath, inputs: Mapping
 
 def _read_experiments(r: _Reader, raw: Any, inputs: Mapping[str, InputSpec]) -> dict[str, ExperimentSpec]:
     path: KeyPath = ("experiments",)
+    if raw is MISSING:
+        return {}
     if not isinstance(raw, dict):
         r.p.add(path, f"expected a mapping of experiment names, got {_show(raw)}")
         return {}
@@ -480,7 +507,9 @@ def _read_question(
     if m is None:
         return None
     qid = m.get("id")
-    if not isinstance(qid, str) or not qid.strip():
+    if qid is MISSING:
+        qid = ""
+    elif not isinstance(qid, str) or not qid.strip():
         r.p.add((*path, "id"), f'expected a question id as a quoted string such as "1.1", got {_show(qid)}')
         qid = ""
     kind = r.choice(m.get("kind"), (*path, "kind"), QUESTION_KINDS)
@@ -596,7 +625,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
     if top is None:
         raise SpecError(doc.path, problems.items)
     version = top.get("schema_version")
-    if "schema_version" in top and version != SCHEMA_VERSION:
+    if version is not MISSING and version != SCHEMA_VERSION:
         # Nothing else is meaningful under another schema: report this alone.
         problems.add(
             ("schema_version",),

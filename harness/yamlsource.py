@@ -31,11 +31,9 @@ class YamlDocument:
     def line_of(self, key_path: KeyPath) -> int | None:
         """Return the 1-based line of ``key_path`` or of its nearest ancestor."""
         probe = key_path
-        while probe:
-            if probe in self.lines:
-                return self.lines[probe]
+        while probe not in self.lines and probe:
             probe = probe[:-1]
-        return None
+        return self.lines.get(probe)
 
 
 def format_key_path(key_path: KeyPath) -> str:

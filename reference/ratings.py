@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,7 +94,10 @@ def load_ratings(path: Path | None, movies: int | None = None) -> Ratings:
         t = synthetic_ratings()
         return Ratings(t, f"synthetic (seed {SYNTHETIC_SEED})", True, tensor_hash(t))
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns about pickle protocols it then refuses anyway; the refusal is our message.
+            warnings.simplefilter("ignore", UserWarning)
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise DataError(f"{path}: ratings file not found") from None
     except IsADirectoryError:

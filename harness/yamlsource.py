@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from harness.errors import UserError
+from harness.textfile import read_user_text
 
 KeyPath = tuple[str | int, ...]
 
@@ -92,14 +93,5 @@ def parse_yaml(text: str, path: str) -> YamlDocument:
 
 def read_yaml(path: Path) -> YamlDocument:
     """Read and parse a YAML file, turning I/O and encoding problems into user errors."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a folder, expected a YAML file") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    _, text = read_user_text(path, "file")
     return parse_yaml(text, str(path))

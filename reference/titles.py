@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from harness.errors import DataError
+from harness.textfile import read_user_text
 
 
 @dataclass(frozen=True)
@@ -66,15 +67,7 @@ def load_titles(path: Path | None = None) -> Titles:
             numbers are not consecutive from 0 (naming the line).
     """
     p = path or default_titles_path()
-    try:
-        raw = p.read_bytes()
-        text = raw.decode("utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{p}: titles file not found") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{p}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise DataError(f"{p}: cannot read: {exc.strerror}") from None
+    raw, text = read_user_text(p, "titles file", DataError)
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
     if header is None or [h.strip() for h in header[:2]] != ["movie", "name"]:

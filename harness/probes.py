@@ -1,0 +1,190 @@
+"""What runs inside the confined child: load the student's definitions, call one function, observe.
+
+The child only observes; it never judges.  It reports what it saw as plain data
+(:mod:`harness.wire`): whether the module loaded, the function's signature, and
+for a call the returned objects (tensors as raw bytes, anything else as its type
+name), the inputs after the call (to spot in-place changes), timings and any
+exception with the student's own file and line.  It never sees expected values:
+the parent sends only the lab's public inputs.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import random
+import sys
+import time
+import traceback
+import types
+from typing import Any
+
+import torch
+
+from harness.wire import MAX_TENSOR_ELEMENTS, encode
+
+_MAX_TEXT = 2000
+
+
+def _short(text: str, limit: int = _MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _student_frames(tb: types.TracebackType | None, units: dict[str, str]) -> list[dict[str, Any]]:
+    frames = []
+    for frame in traceback.extract_tb(tb):
+        if frame.filename in units:
+            lines = units[frame.filename].splitlines()
+            line = lines[frame.lineno - 1].strip() if frame.lineno and frame.lineno <= len(lines) else ""
+            frames.append({"file": frame.filename, "line": frame.lineno, "code": _short(line, 200)})
+    return frames[-5:]
+
+
+def _exception(exc: BaseException, units: dict[str, str]) -> dict[str, Any]:
+    try:
+        message = str(exc)
+    except BaseException:  # a student's __str__ may itself raise
+        message = "<unprintable>"
+    return {
+        "type": _short(type(exc).__name__, 100),
+        "message": _short(message, 500),
+        "frames": _student_frames(exc.__traceback__, units),
+    }
+
+
+def load_module(units: list[dict[str, str]]) -> tuple[types.ModuleType, dict[str, Any]]:
+    """Run each top-level statement of the definitions on its own, so one failure does not hide the rest."""
+    module = types.ModuleType("submission")
+    module.__dict__["__builtins__"] = __builtins__
+    sys.modules["submission"] = module
+    sources = {u["filename"]: u["code"] for u in units}
+    report: dict[str, Any] = {"errors": [], "failed_imports": []}
+    for unit in units:
+        try:
+            tree = ast.parse(unit["code"], filename=unit["filename"])
+        except SyntaxError as exc:  # already screened by the parent; kept for safety
+            report["errors"].append(_exception(exc, sources))
+            continue
+        for node in tree.body:
+            code = compile(ast.Module(body=[node], type_ignores=[]), unit["filename"], "exec")
+            try:
+                exec(code, module.__dict__)
+            except ImportError as exc:
+                report["failed_imports"].append(_short(f"line {node.lineno}: {exc}", 200))
+            except Exception as exc:
+                report["errors"].append(_exception(exc, sources))
+    return module, report
+
+
+def _default_repr(value: Any) -> Any:
+    if value is inspect.Parameter.empty:
+        return None
+    if isinstance(value, bool | int | float | str) or value is None:
+        return {"value": value}
+    return {"expr": _short(repr(value), 100)}
+
+
+def describe_function(module: types.ModuleType, name: str) -> dict[str, Any]:
+    """Whether ``name`` is defined and callable, and its parameters."""
+    obj = module.__dict__.get(name)
+    out: dict[str, Any] = {"defined": obj is not None, "callable": callable(obj)}
+    if obj is None or not callable(obj):
+        out["type"] = _short(type(obj).__name__, 100) if obj is not None else None
+        return out
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError) as exc:
+        out["signature_error"] = _short(str(exc), 200)
+        return out
+    out["params"] = [
+        {
+            "name": p.name,
+            "kind": p.kind.name,
+            "default": _default_repr(p.default),
+            "annotated": p.annotation is not inspect.Parameter.empty,
+        }
+        for p in sig.parameters.values()
+    ]
+    return out
+
+
+def _encode_value(value: Any, tensors: list[torch.Tensor]) -> dict[str, Any]:
+    if type(value) is not torch.Tensor:
+        if isinstance(value, torch.Tensor):
+            return {"type": f"tensor subclass {_short(type(value).__name__, 80)}"}
+        return {"type": _short(type(value).__name__, 80)}
+    if value.numel() > MAX_TENSOR_ELEMENTS:
+        return {"type": "tensor", "too_large": True, "shape": list(value.shape)}
+    if value.is_complex() or value.dtype not in (
+        torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int8, torch.int16,
+        torch.int32, torch.int64, torch.uint8, torch.bool,
+    ):  # fmt: skip
+        return {"type": "tensor", "dtype": str(value.dtype), "shape": list(value.shape)}
+    tensors.append(value.detach().to("cpu"))
+    return {"tensor": len(tensors) - 1, "requires_grad": bool(value.requires_grad)}
+
+
+def _argument(spec: Any) -> Any:
+    if isinstance(spec, dict) and "tensor" in spec:
+        return torch.tensor(spec["tensor"], dtype=torch.float32)
+    return spec
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every generator a student might draw from."""
+    torch.manual_seed(seed)
+    random.seed(seed)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed(seed % (2**32))
+
+
+def run(request: dict[str, Any]) -> bytes:
+    """Load the definitions, describe the function and (if asked) call it once; return wire bytes."""
+    units = request["units"]
+    sources = {u["filename"]: u["code"] for u in units}
+    tensors: list[torch.Tensor] = []
+    header: dict[str, Any] = {}
+    dtype_before = torch.get_default_dtype()
+    seed_everything(0)
+    probe = torch.rand(1)
+    seed_everything(0)
+    module, header["load"] = load_module(units)
+    header["globals"] = {
+        "default_dtype_after_load": str(torch.get_default_dtype()),
+        "default_dtype_before": str(dtype_before),
+        "rng_changed_by_load": not torch.equal(torch.rand(1), probe),
+    }
+    name = request["function"]
+    header["function"] = describe_function(module, name)
+    call = request.get("call")
+    if call is None or not header["function"]["callable"]:
+        return encode(header, tensors)
+    args = [_argument(a) for a in call.get("args", [])]
+    kwargs = {k: _argument(v) for k, v in call.get("kwargs", {}).items()}
+    originals = [a.clone() for a in args if isinstance(a, torch.Tensor)]
+    fn = module.__dict__[name]
+    seed_everything(int(call["seed"]))
+    started = time.perf_counter()
+    result: dict[str, Any] = {}
+    try:
+        value = fn(*args, **kwargs)
+        result["seconds"] = time.perf_counter() - started
+        if isinstance(value, tuple | list):
+            result["container"] = type(value).__name__
+            result["items"] = [_encode_value(v, tensors) for v in list(value)[:4]]
+            result["length"] = len(value)
+        else:
+            result["container"] = None
+            result["items"] = [_encode_value(value, tensors)]
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt are the student's too
+        result["seconds"] = time.perf_counter() - started
+        result["error"] = _exception(exc, sources)
+    after = [a for a in args if isinstance(a, torch.Tensor)]
+    result["inputs_changed"] = [
+        not (type(a) is torch.Tensor and a.shape == o.shape and torch.equal(a, o))
+        for a, o in zip(after, originals, strict=True)
+    ]
+    result["default_dtype_after"] = str(torch.get_default_dtype())
+    header["call"] = result
+    return encode(header, tensors)

@@ -1,0 +1,203 @@
+"""The parent's side of the sandbox: start the warm zygote, send calls, get observations back.
+
+See :mod:`harness.zygote` for what happens on the other side.  Observations come
+back as :class:`RunResult`: what the zygote measured (trusted: status, exit code,
+wall and CPU time from the kernel) and what the child reported (untrusted,
+decoded strictly by :mod:`harness.wire`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import UserError
+from harness.spec import Limits
+from harness.wire import Decoded, WireError, decode
+
+STRICT_LAYERS = ("namespaces", "capabilities", "landlock", "seccomp")
+TMPFS_MIB = 64
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One call's observation: the zygote's measurements and the child's decoded report."""
+
+    status: str
+    wall_s: float
+    cpu_s: float | None
+    exit_code: int | None
+    signal: int | None
+    output: str
+    output_bytes: int
+    decoded: Decoded | None
+    wire_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """Which confinement layers hold on this machine, and whether grading insists on them."""
+
+    layers: dict[str, str]
+    required: bool
+
+    @property
+    def missing(self) -> dict[str, str]:
+        """Layers that could not be applied, with the reason."""
+        return {k: v for k, v in self.layers.items() if v != "ok"}
+
+    @property
+    def complete(self) -> bool:
+        """Whether every layer holds."""
+        return not self.missing
+
+
+@dataclass
+class Sandbox:
+    """A running zygote plus a memo of observations (same code + same call = same observation)."""
+
+    limits: Limits
+    required: bool = True
+    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    _root: str | None = field(default=None, init=False)
+    _memo: dict[str, RunResult] = field(default_factory=dict, init=False)
+    confinement: Confinement | None = field(default=None, init=False)
+
+    def start(self) -> Confinement:
+        """Start the zygote and learn which confinement layers hold here.
+
+        Raises:
+            UserError: grading requires full confinement and a layer is missing.
+        """
+        self._root = tempfile.mkdtemp(prefix="labgrade-zygote-")
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": self._root,
+            "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        }
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "harness.zygote"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=self._root,
+            env=env,
+        )
+        hello = self._receive()
+        if hello is None:
+            raise RuntimeError("the sandbox process did not start")
+        layers = json.loads(hello)["layers"]
+        self.confinement = Confinement(layers=layers, required=self.required)
+        if self.required and not self.confinement.complete:
+            self.close()
+            missing = "; ".join(f"{k}: {v}" for k, v in self.confinement.missing.items())
+            raise UserError(
+                f"cannot confine student code on this machine ({missing}). Grading needs every "
+                "layer; run with --unconfined to grade anyway (each result will say so)."
+            )
+        return self.confinement
+
+    def _receive(self) -> bytes | None:
+        assert self._proc is not None and self._proc.stdout is not None
+        head = self._proc.stdout.read(8)
+        if len(head) < 8:
+            return None
+        (length,) = struct.unpack(">Q", head)
+        return self._proc.stdout.read(length)
+
+    def run(self, units: list[dict[str, str]], function: str, call: dict[str, Any] | None) -> RunResult:
+        """Run one probe (describe ``function``, and call it if ``call`` is given) in a fresh child."""
+        if self._proc is None or self.confinement is None:
+            self.start()
+        assert self.confinement is not None
+        request = {
+            "units": units,
+            "function": function,
+            "call": call,
+            "limits": {
+                "time_s": self.limits.time_per_call_s,
+                "cpu_s": self.limits.cpu_per_call_s,
+                "memory_mib": self.limits.memory_mib,
+                "output_bytes": self.limits.output_bytes,
+                "processes": self.limits.processes,
+                "tmpfs_mib": TMPFS_MIB,
+            },
+            "layers": [k for k, v in self.confinement.layers.items() if v == "ok"],
+            "strict": True,
+        }
+        body = json.dumps(request, sort_keys=True).encode()
+        key = hashlib.sha256(body).hexdigest()
+        if key in self._memo:
+            return self._memo[key]
+        assert self._proc is not None and self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(struct.pack(">Q", len(body)) + body)
+            self._proc.stdin.flush()
+        except BrokenPipeError:
+            raise RuntimeError("the sandbox process died") from None
+        reply = self._receive()
+        if reply is None:
+            raise RuntimeError("the sandbox process died")
+        (hlen,) = struct.unpack(">Q", reply[:8])
+        header = json.loads(reply[8 : 8 + hlen])
+        raw = reply[8 + hlen :]
+        decoded: Decoded | None = None
+        wire_error: str | None = None
+        if header["status"] == "ok":
+            try:
+                decoded = decode(raw)
+            except WireError as exc:
+                wire_error = str(exc)
+            if decoded is not None and "confinement_failed" in decoded.header:
+                raise RuntimeError(f"confinement failed in a child: {decoded.header['confinement_failed']}")
+        result = RunResult(
+            status=header["status"],
+            wall_s=float(header["wall_s"]),
+            cpu_s=header.get("cpu_s"),
+            exit_code=header.get("exit_code"),
+            signal=header.get("signal"),
+            output=header.get("output", ""),
+            output_bytes=int(header.get("output_bytes", 0)),
+            decoded=decoded,
+            wire_error=wire_error,
+        )
+        self._memo[key] = result
+        return result
+
+    def close(self) -> None:
+        """Stop the zygote (closing its stdin ends it) and remove its folder."""
+        if self._proc is not None:
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._proc = None
+        if self._root is not None:
+            import shutil
+
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

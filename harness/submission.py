@@ -1,0 +1,279 @@
+"""Find submissions and extract the definitions grading may run.
+
+A submission is a ``.py`` file, a ``.ipynb`` notebook, or a folder holding one of
+those plus an optional ``answers.yaml``.  Students' files hold more than their
+functions: training loops, prints, plots, ``torch.load('ratings.pt')``, notebook
+magics, ``input()``.  Grading runs only what *defines* things: imports, function
+and class definitions, and assignments of constants.  Everything else is
+skipped, and the feedback says what was.  Parsing uses :mod:`ast`, which never
+runs the code it reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SOURCE_SUFFIXES = (".py", ".ipynb")
+MAX_SOURCE_BYTES = 2 << 20
+MAX_ANSWERS_BYTES = 256 << 10
+_CONSTANT_CALLS = {"tensor", "Tensor", "as_tensor", "zeros", "ones", "eye", "arange", "linspace", "full", "array"}
+
+
+@dataclass(frozen=True)
+class SourceUnit:
+    """One compilable piece of a submission: a file, or one notebook cell."""
+
+    filename: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submission ready to grade: definitions to run, what was skipped, and answers."""
+
+    name: str
+    path: Path
+    units: tuple[SourceUnit, ...]
+    skipped: tuple[str, ...]
+    answers: dict[str, Any] | None
+    problems: tuple[str, ...]
+    sha256: str
+
+    @property
+    def has_code(self) -> bool:
+        """Whether any definitions were found to run."""
+        return any(u.code.strip() for u in self.units)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """Submissions found under the given paths, and entries that are not submissions."""
+
+    submissions: tuple[Path, ...]
+    ignored: tuple[str, ...] = field(default=())
+
+
+def _is_constant_expr(node: ast.AST) -> bool:
+    """Literals, containers of them, arithmetic, names, attributes, and tensor constructors."""
+    if isinstance(node, ast.Constant | ast.Name):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _is_constant_expr(node.value)
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return all(_is_constant_expr(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is None or _is_constant_expr(k) for k in node.keys) and all(
+            _is_constant_expr(v) for v in node.values
+        )
+    if isinstance(node, ast.UnaryOp):
+        return _is_constant_expr(node.operand)
+    if isinstance(node, ast.BinOp):
+        return _is_constant_expr(node.left) and _is_constant_expr(node.right)
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        return (
+            name in _CONSTANT_CALLS
+            and all(_is_constant_expr(a) for a in node.args)
+            and all(_is_constant_expr(k.value) for k in node.keywords)
+        )
+    return False
+
+
+def _keeps(node: ast.stmt) -> bool:
+    """Whether a top-level statement only defines things (safe and quick to run)."""
+    if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return True
+    if isinstance(node, ast.Assign | ast.AnnAssign):
+        value = node.value
+        return value is None or _is_constant_expr(value)
+    if isinstance(node, ast.Try):
+        blocks = [node.body, node.orelse, node.finalbody, *[h.body for h in node.handlers]]
+        return all(_keeps(s) or isinstance(s, ast.Pass) for b in blocks for s in b)
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True  # a docstring
+    return False
+
+
+def _describe(node: ast.stmt, lines: list[str]) -> str:
+    first = lines[node.lineno - 1].strip() if node.lineno - 1 < len(lines) else ""
+    end = getattr(node, "end_lineno", node.lineno) or node.lineno
+    where = f"line {node.lineno}" if end == node.lineno else f"lines {node.lineno}-{end}"
+    return f"{where}: {first[:60]}"
+
+
+def extract(code: str, filename: str) -> tuple[str, list[str], str | None]:
+    """Keep only defining statements of ``code``, on their original lines.
+
+    Returns:
+        The code to run (skipped lines blanked, so line numbers stay the student's),
+        descriptions of what was skipped, and a syntax error message or ``None``.
+    """
+    try:
+        tree = ast.parse(code, filename=filename)
+    except SyntaxError as exc:
+        return "", [], f"{filename}, line {exc.lineno}: syntax error: {exc.msg}"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return "", [], f"{filename}: cannot be parsed ({type(exc).__name__})"
+    lines = code.splitlines()
+    keep = [True] * len(lines)
+    skipped = []
+    for node in tree.body:
+        if _keeps(node):
+            continue
+        skipped.append(f"{filename} {_describe(node, lines)}")
+        end = getattr(node, "end_lineno", node.lineno) or node.lineno
+        for i in range(node.lineno - 1, min(end, len(lines))):
+            keep[i] = False
+    kept = "\n".join(line if k else "" for line, k in zip(lines, keep, strict=True))
+    return kept, skipped, None
+
+
+def _notebook_cells(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
+    """Code cells of a notebook with IPython-only lines blanked, or problems."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # nbformat raises many types for broken files
+        return [], [f"{path.name}: not a readable notebook ({type(exc).__name__}: {str(exc)[:120]})"]
+    cells = []
+    for index, cell in enumerate(nb.get("cells", []), start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        lines = source.splitlines()
+        if lines and lines[0].lstrip().startswith("%%"):
+            magic = lines[0].split()[0]
+            if magic not in ("%%time", "%%timeit", "%%capture"):
+                continue  # %%bash, %%writefile...: not Python
+            lines[0] = ""
+        cleaned = [
+            "" if line.lstrip().startswith(("%", "!", "?")) or line.rstrip().endswith("?") else line
+            for line in lines
+        ]
+        cells.append((f"{path.name}, cell {index}", "\n".join(cleaned)))
+    return cells, []
+
+
+def _read_answers(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    if not path.is_file():
+        return None, []
+    if path.stat().st_size > MAX_ANSWERS_BYTES:
+        return None, [f"answers.yaml is larger than {MAX_ANSWERS_BYTES // 1024} KiB"]
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        return None, [f"answers.yaml{where}: not valid YAML"]
+    if data is None:
+        return {}, []
+    if not isinstance(data, dict):
+        return None, ["answers.yaml: expected a mapping of question ids to answers"]
+    return {str(k): v for k, v in data.items()}, []
+
+
+def load_submission(path: Path) -> Submission:
+    """Read one submission (file or folder) into definitions, skipped code and answers."""
+    problems: list[str] = []
+    answers: dict[str, Any] | None = None
+    source_path = path
+    if path.is_dir():
+        answers, answer_problems = _read_answers(path / "answers.yaml")
+        problems += answer_problems
+        candidates = sorted(
+            p for p in path.iterdir() if p.suffix in SOURCE_SUFFIXES and p.is_file() and not p.is_symlink()
+        )
+        if len(candidates) != 1:
+            names = ", ".join(p.name for p in candidates) or "none"
+            problems.append(f"expected exactly one .py or .ipynb file in the folder, found {names}")
+            return _finish(path, (), [], answers, problems)
+        source_path = candidates[0]
+    if source_path.stat().st_size > MAX_SOURCE_BYTES:
+        problems.append(f"{source_path.name} is larger than {MAX_SOURCE_BYTES >> 20} MiB")
+        return _finish(path, (), [], answers, problems)
+    units: list[SourceUnit] = []
+    skipped: list[str] = []
+    if source_path.suffix == ".ipynb":
+        cells, nb_problems = _notebook_cells(source_path)
+        problems += nb_problems
+        pieces = cells
+    else:
+        raw = source_path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            problems.append(f"{source_path.name}: not UTF-8 text (byte {exc.start})")
+            return _finish(path, (), [], answers, problems)
+        pieces = [(source_path.name, text)]
+    for filename, code in pieces:
+        kept, skip, error = extract(code, filename)
+        if error:
+            problems.append(error)
+            continue
+        skipped += skip
+        units.append(SourceUnit(filename, kept))
+    return _finish(path, tuple(units), skipped, answers, problems)
+
+
+def _finish(
+    path: Path,
+    units: tuple[SourceUnit, ...],
+    skipped: list[str],
+    answers: dict[str, Any] | None,
+    problems: list[str],
+) -> Submission:
+    h = hashlib.sha256()
+    for u in units:
+        h.update(u.filename.encode() + b"\0" + u.code.encode() + b"\0")
+    h.update(json.dumps(answers, sort_keys=True, default=str).encode())
+    name = path.stem if path.is_file() else path.name
+    return Submission(name, path, units, tuple(skipped), answers, tuple(problems), h.hexdigest())
+
+
+def is_submission(path: Path) -> bool:
+    """Whether ``path`` is a submission file, or a folder holding one."""
+    if path.is_symlink():
+        return False
+    if path.is_file():
+        return path.suffix in SOURCE_SUFFIXES
+    if path.is_dir():
+        return any(p.suffix in SOURCE_SUFFIXES for p in path.iterdir() if p.is_file()) or (
+            path / "answers.yaml"
+        ).is_file()
+    return False
+
+
+def discover(paths: list[Path]) -> Discovery:
+    """Expand the given paths into submissions; a folder of submissions yields each of them.
+
+    A folder counts as one submission when it directly holds a source file or an
+    ``answers.yaml``; otherwise each entry inside is considered.  Anything that is
+    not a submission is listed in ``ignored`` with the reason, never fatal.
+    """
+    found: list[Path] = []
+    ignored: list[str] = []
+    for path in paths:
+        if not path.exists():
+            ignored.append(f"{path}: does not exist")
+        elif is_submission(path):
+            found.append(path)
+        elif path.is_dir():
+            for entry in sorted(path.iterdir()):
+                if entry.name.startswith("."):
+                    continue
+                if is_submission(entry):
+                    found.append(entry)
+                else:
+                    ignored.append(f"{entry}: not a submission (.py, .ipynb or a folder of one)")
+        else:
+            ignored.append(f"{path}: not a submission (.py, .ipynb or a folder of one)")
+    return Discovery(tuple(found), tuple(ignored))

@@ -1,0 +1,335 @@
+"""The warm process that forks one confined child per call of a student function.
+
+Started by :mod:`harness.sandbox` as ``python -m harness.zygote`` in an empty
+folder with a clean environment, it imports torch once (1-1.5 s) and then forks
+a child per request (about 15 ms).  It never holds expected values, specs or
+other students' work: it only receives a request (the student's definitions,
+the public inputs of one call and the limits), so a child forked from it cannot
+find any of those in its memory.
+
+Protocol on stdin/stdout: each message is an 8-byte big-endian length and a
+body.  Request bodies are JSON.  A reply is a JSON header measured by the zygote
+(status, exit code or signal, wall and CPU time from ``wait4``, the start of the
+child's output) followed by the child's raw result bytes, which the parent
+decodes strictly (:mod:`harness.wire`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import struct
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+LAYERS = ("namespaces", "capabilities", "landlock", "seccomp")
+MAX_RESULT_BYTES = 64 << 20
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _preload() -> None:
+    """Import what student code and the probes use, before any fork (and before any torch op)."""
+    import collections  # noqa: F401
+    import copy  # noqa: F401
+    import fractions  # noqa: F401
+    import functools  # noqa: F401
+    import itertools  # noqa: F401
+    import math  # noqa: F401
+    import statistics  # noqa: F401
+    import typing  # noqa: F401
+
+    import numpy  # noqa: F401
+    import torch
+
+    # A child forked after a multi-threaded torch op deadlocks in its first matmul.
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    import torch.nn.functional  # noqa: F401
+
+    import harness.confine  # noqa: F401
+    import harness.probes  # noqa: F401
+    import harness.wire  # noqa: F401
+
+
+def _read_message(stream: BinaryIO) -> bytes | None:
+    head = stream.read(8)
+    if len(head) < 8:
+        return None
+    (length,) = struct.unpack(">Q", head)
+    return stream.read(length)
+
+
+def _write_message(stream: BinaryIO, *parts: bytes) -> None:
+    body = b"".join(parts)
+    stream.write(struct.pack(">Q", len(body)) + body)
+    stream.flush()
+
+
+def _read_only_paths() -> list[Path]:
+    """What a child may read: the interpreter, installed packages and system libraries."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)}
+    paths |= {Path(p) for p in sys.path if p and Path(p).is_dir() and "site-packages" in p}
+    for extra in (
+        "/usr/lib", "/usr/lib64", "/usr/local/lib", "/lib", "/lib64", "/usr/share/zoneinfo",
+        "/etc/ld.so.cache", "/etc/localtime", "/dev/null", "/dev/zero", "/dev/urandom",
+        "/dev/random", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/sys/devices/system/cpu",
+        "/sys/fs/cgroup",
+    ):  # fmt: skip
+        paths.add(Path(extra))
+    # The project itself (specs, caches, submissions, outputs) is never readable: drop any
+    # entry on sys.path that is not an installed-packages folder.
+    return sorted(paths)
+
+
+def _confine(layers: list[str], workdir: Path, limits: dict[str, Any]) -> list[str]:
+    """Apply the requested layers in the only order that works; return those that failed."""
+    from harness import confine as c
+
+    failed: list[str] = []
+    data = int(limits["memory_mib"]) << 20
+    with contextlib.suppress(OSError, ValueError):
+        status = Path("/proc/self/status").read_text()
+        for line in status.splitlines():
+            if line.startswith("VmData:"):
+                data += int(line.split()[1]) * 1024  # the warm torch already mapped
+    c.apply_rlimits(
+        c.RLimits(
+            cpu_s=max(1, int(limits["cpu_s"])),
+            data_bytes=data,
+            file_bytes=int(limits["tmpfs_mib"]) << 20,
+            processes=int(limits["processes"]) if os.getuid() != 0 else None,
+        )
+    )
+    steps = [
+        ("namespaces", lambda: c.isolate_namespaces(workdir, int(limits["tmpfs_mib"]))),
+        ("capabilities", c.drop_capabilities),
+        ("landlock", lambda: c.apply_landlock(_read_only_paths() + [Path(f"/proc/{os.getpid()}")], [workdir])),
+        ("seccomp", c.apply_seccomp),
+    ]
+    for name, step in steps:
+        if name not in layers:
+            continue
+        try:
+            step()
+        except (c.ConfinementUnavailable, OSError) as exc:
+            failed.append(f"{name}: {exc}")
+    return failed
+
+
+def _child(request: dict[str, Any], workdir: Path, result_w: int, output_w: int) -> None:
+    """In the forked child: isolate, confine, run the probe, write the result, exit."""
+    code = 0
+    try:
+        os.setsid()
+        os.dup2(output_w, 1)
+        os.dup2(output_w, 2)
+        os.close(output_w)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)  # input() gets EOF at once
+        os.close(devnull)
+        failed = _confine(request["layers"], workdir, request["limits"])
+        os.chdir(workdir)
+        os.environ.clear()
+        os.environ.update({"HOME": str(workdir), "TMPDIR": str(workdir), "PATH": "/usr/bin:/bin"})
+        if failed and request.get("strict", True):
+            header = {"confinement_failed": failed, "tensors": []}
+            payload = json.dumps(header).encode()
+            os.write(result_w, struct.pack(">Q", len(payload)) + payload)
+        else:
+            from harness import probes
+
+            data = probes.run(request)
+            view = memoryview(data)
+            while view:
+                written = os.write(result_w, view[: 1 << 20])
+                view = view[written:]
+    except BaseException:  # the student's code cannot make us skip _exit
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _kill_descendants() -> None:
+    """Kill every process left below the zygote (it is their subreaper) and reap them."""
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), signal.SIGKILL)
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.005)
+
+
+def run_request(request: dict[str, Any], root: Path) -> tuple[dict[str, Any], bytes]:
+    """Fork one child for ``request``, enforce the wall-clock limit, and collect what it produced."""
+    limits = request["limits"]
+    workdir = Path(tempfile.mkdtemp(dir=root))
+    result_r, result_w = os.pipe()
+    output_r, output_w = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(result_r)
+        os.close(output_r)
+        _child(request, workdir, result_w, output_w)
+    os.close(result_w)
+    os.close(output_w)
+    deadline = started + float(limits["time_s"])
+    result = bytearray()
+    output = bytearray()
+    output_total = 0
+    cap = int(limits["output_bytes"])
+    open_fds = {result_r, output_r}
+    timed_out = too_large = False
+    while open_fds:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            break
+        ready, _, _ = select.select(list(open_fds), [], [], min(remaining, 0.5))
+        for fd in ready:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                open_fds.discard(fd)
+            elif fd == result_r:
+                result += chunk
+                if len(result) > MAX_RESULT_BYTES:
+                    too_large = True
+                    open_fds.clear()
+            else:
+                output_total += len(chunk)
+                if len(output) < cap:
+                    output += chunk[: cap - len(output)]
+    status = "ok"
+    exit_code: int | None = None
+    term_signal: int | None = None
+    if timed_out or too_large:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    wait_deadline = time.monotonic() + 5
+    rusage = None
+    while True:
+        wpid, wstatus, rusage = os.wait4(pid, os.WNOHANG)
+        if wpid:
+            break
+        if time.monotonic() > wait_deadline:  # stuck in the kernel: kill harder
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            wait_deadline += 5
+        time.sleep(0.002)
+    wall = time.monotonic() - started
+    if os.WIFSIGNALED(wstatus):
+        term_signal = os.WTERMSIG(wstatus)
+    elif os.WIFEXITED(wstatus):
+        exit_code = os.WEXITSTATUS(wstatus)
+    if timed_out:
+        status = "timeout"
+    elif too_large:
+        status = "result_too_large"
+    elif term_signal is not None:
+        cpu = (rusage.ru_utime + rusage.ru_stime) if rusage else 0.0
+        hit_cpu = term_signal == signal.SIGXCPU or cpu >= float(limits["cpu_s"])
+        status = "cpu_limit" if hit_cpu else "killed"
+    elif exit_code != 0:
+        status = "exited"
+    for fd in open_fds | {result_r, output_r}:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _kill_descendants()
+    shutil.rmtree(workdir, ignore_errors=True)
+    header = {
+        "status": status,
+        "exit_code": exit_code,
+        "signal": term_signal,
+        "wall_s": wall,
+        "cpu_s": (rusage.ru_utime + rusage.ru_stime) if rusage else None,
+        "max_rss_kib": rusage.ru_maxrss if rusage else None,
+        "output": output.decode("utf-8", errors="replace"),
+        "output_bytes": output_total,
+    }
+    return header, bytes(result)
+
+
+def probe_layers(root: Path) -> dict[str, str]:
+    """Try every confinement layer in a throwaway child; map each to "ok" or why it failed."""
+    from harness import confine as c
+
+    if not sys.platform.startswith("linux"):
+        return {name: f"not available on {sys.platform}" for name in LAYERS}
+    report: dict[str, str] = {}
+    for name in LAYERS:
+        workdir = Path(tempfile.mkdtemp(dir=root))
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            message = b"ok"
+            try:
+                failed = _confine(LAYERS[: LAYERS.index(name) + 1], workdir, _PROBE_LIMITS)
+                if failed:
+                    message = failed[-1].encode()
+                elif name == "landlock" and c.landlock_abi() < 1:
+                    message = b"Landlock: not supported by this kernel"
+            except BaseException as exc:
+                message = f"{type(exc).__name__}: {exc}".encode()
+            os.write(w, message[:500])
+            os._exit(0)
+        os.close(w)
+        with os.fdopen(r, "rb") as f:
+            report[name] = f.read().decode(errors="replace") or "probe child died"
+        os.waitpid(pid, 0)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return report
+
+
+_PROBE_LIMITS = {"memory_mib": 512, "cpu_s": 10, "tmpfs_mib": 8, "processes": 64}
+
+
+def main() -> int:
+    """Serve requests on stdin/stdout until stdin closes."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but protocol messages may reach the parent's pipe
+    _preload()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    root = Path(tempfile.mkdtemp(prefix="labgrade-sandbox-"))
+    try:
+        layers = probe_layers(root)
+        _write_message(stdout, json.dumps({"ready": True, "layers": layers}).encode())
+        while True:
+            message = _read_message(stdin)
+            if message is None:
+                return 0
+            request = json.loads(message)
+            header, result = run_request(request, root)
+            head = json.dumps(header).encode()
+            _write_message(stdout, struct.pack(">Q", len(head)), head, result)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

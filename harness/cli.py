@@ -155,6 +155,89 @@ def bench(epochs: int, seeds: int) -> None:
     click.echo(format_rows(rows, epochs))
 
 
+def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:
+    """Load the spec, its datasets and the expectations (building the cache when stale)."""
+    from reference.expectations import load_datasets, load_expectations, resolve_devices
+
+    lab = load_spec(config.spec)
+    data = load_datasets(lab, config.ratings, config.titles)
+    exp = load_expectations(lab, data, resolve_devices(config.device), config.cache_dir, log)
+    return lab, exp
+
+
+@cli.command("grade")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Harness seed (same seed, same grade).")
+@click.option("--unconfined", is_flag=True, help="Grade even where the sandbox cannot confine (said in every result).")
+@data_options
+def grade(
+    paths: tuple[Path, ...], out: Path, seed: int, unconfined: bool, config_file: Path | None, **options: Any
+) -> None:
+    """Grade submissions (.py, .ipynb, or folders of them) into OUT/<name>/results.json and OUT/gradebook.csv."""
+    from harness.batch import grade_paths
+    from harness.confine import make_undumpable
+    from harness.grading import GradingOptions
+    from harness.sandbox import Sandbox
+
+    config = _config(config_file, **options)
+    lab, exp = _prepare(config)
+    make_undumpable()
+    with Sandbox(lab.limits, required=not unconfined) as sandbox:
+        assert sandbox.confinement is not None
+        if unconfined and not sandbox.confinement.complete:
+            _log("WARNING: grading unconfined: " + "; ".join(f"{k}: {v}" for k, v in sandbox.confinement.missing.items()))
+        summary = grade_paths(
+            list(paths), out, lab, exp, sandbox, GradingOptions(seed=seed, unconfined=unconfined), _log
+        )
+    for r in summary.reports:
+        click.echo(f"{r.name:<32} {r.score:>5.2f} / {r.max_score:g}  {r.status}")
+    click.echo(
+        f"graded {len(summary.reports)}, skipped {len(summary.ignored)}, internal errors "
+        f"{len(summary.internal_errors)}; gradebook: {summary.gradebook or 'none'}"
+    )
+    for e in summary.internal_errors:
+        _log(e)
+    if summary.internal_errors:
+        raise SystemExit(ExitCode.INTERNAL_ERROR)
+
+
+@cli.command("check")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--seed", type=int, default=0, show_default=True, help="Harness seed.")
+@data_options
+def check(path: Path, seed: int, config_file: Path | None, **options: Any) -> None:
+    """Self-check one submission before handing it in: visible checks, with hints. Exit 0 when all pass."""
+    from harness.grading import GradingOptions, grade_submission
+    from harness.sandbox import Sandbox
+    from harness.submission import is_submission, load_submission
+
+    if not is_submission(path):
+        raise UserError(f"{path}: not a submission (.py, .ipynb, or a folder holding one)")
+    config = _config(config_file, **options)
+    lab, exp = _prepare(config, log=lambda _m: None)
+    with Sandbox(lab.limits, required=False) as sandbox:
+        assert sandbox.confinement is not None
+        if not sandbox.confinement.complete:
+            missing = ", ".join(sandbox.confinement.missing)
+            _log(f"note: this machine cannot apply {missing}; limits on time and memory still hold, marks are the same")
+        report = grade_submission(
+            sandbox, lab, exp, load_submission(path), GradingOptions(seed=seed, visible_only=True)
+        )
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    all_pass = True
+    for q in report.questions:
+        mark = "ok " if q.passed else "!! "
+        all_pass &= q.passed
+        click.echo(f"{mark}{q.id:>5}  {q.score:.2f}/{q.max_score:g}  {q.title}")
+        for line in q.feedback(visible_only=True).splitlines():
+            click.echo(f"          {line}")
+    click.echo(f"total {report.score:.2f} / {report.max_score:g}")
+    if not all_pass:
+        raise SystemExit(ExitCode.CHECKS_FAILED)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map user errors to exit 2 and internal errors to exit 3."""
     try:

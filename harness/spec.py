@@ -150,6 +150,7 @@ class Spec:
     limits: Limits
     total_marks: float
     sha256: str = field(repr=False)
+    experiments_sha256: str = field(default="", repr=False)
 
     def question(self, question_id: str) -> QuestionSpec:
         """Return the question with id ``question_id`` (``KeyError`` if there is none)."""
@@ -669,6 +670,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
         limits=limits,
         total_marks=total,
         sha256=sha256,
+        experiments_sha256=content_hash({"inputs": top["inputs"], "experiments": top["experiments"]}),
     )
 
 

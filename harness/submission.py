@@ -240,15 +240,21 @@ def _finish(
 
 
 def is_submission(path: Path) -> bool:
-    """Whether ``path`` is a submission file, or a folder holding one."""
+    """Whether ``path`` is one submission: a source file, or a folder of exactly one (or with answers).
+
+    A folder holding several source files and no ``answers.yaml`` is a folder *of*
+    submissions, not one submission.
+    """
     if path.is_symlink():
         return False
     if path.is_file():
         return path.suffix in SOURCE_SUFFIXES
     if path.is_dir():
-        return any(p.suffix in SOURCE_SUFFIXES for p in path.iterdir() if p.is_file()) or (
-            path / "answers.yaml"
-        ).is_file()
+        if (path / "answers.yaml").is_file():
+            return True
+        sources = [p for p in path.iterdir() if p.suffix in SOURCE_SUFFIXES and p.is_file()]
+        subfolders = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        return len(sources) == 1 and not subfolders
     return False
 
 

@@ -2,8 +2,9 @@
 
 The cache is JSON (plain numbers, never pickle) and is written atomically.  It
 is valid only for the exact provenance it records: harness version, a hash of
-the reference code, torch and numba versions, the devices, the spec's content
-hash, the data hashes and the seeds.  Any difference makes it stale, and the
+the reference code, torch and numba versions, the devices, the content hash of
+the spec's inputs and experiments (the part that determines expected values, so
+retuning a band or a weight does not cost a rebuild), the data hashes and the seeds.  Any difference makes it stale, and the
 caller rebuilds it; a stale or damaged cache is never used.
 """
 
@@ -34,7 +35,7 @@ class Provenance:
     numba_version: str
     devices: tuple[str, ...]
     spec_id: str
-    spec_hash: str
+    spec_experiments_hash: str
     data: dict[str, str]
     seeds: dict[str, int]
     created: str = field(default="", compare=False)

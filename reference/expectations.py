@@ -121,7 +121,7 @@ def wanted_provenance(spec: Spec, data: Datasets, devices: Sequence[str]) -> Pro
         numba_version=numba.__version__,
         devices=tuple(devices),
         spec_id=spec.id,
-        spec_hash=spec.sha256,
+        spec_experiments_hash=spec.experiments_sha256,
         data=data_provenance(data),
         seeds={name: exp.seeds for name, exp in spec.experiments.items()},
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

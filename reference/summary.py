@@ -17,7 +17,7 @@ def summarise(spec: Spec, exp: Expectations, data: Datasets) -> str:
     """Describe what the reference computed and which band each scalar check will use."""
     p = exp.provenance
     lines = [
-        f"spec {spec.id} ({spec.path}), hash {p.spec_hash[:12]}",
+        f"spec {spec.id} ({spec.path}), hash {spec.sha256[:12]}, experiments {p.spec_experiments_hash[:12]}",
         f"torch {p.torch_version}, numba {p.numba_version}, devices {', '.join(p.devices)}",
         f"cache {exp.path}",
     ]

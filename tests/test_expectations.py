@@ -38,7 +38,7 @@ def test_build_then_reuse(tmp_path: Path) -> None:
     assert prov["torch_version"] == torch.__version__
     assert prov["devices"] == ["cpu"]
     assert prov["seeds"] == {"rank1": 8, "best": 1}
-    assert prov["spec_hash"] == load_spec(SHORT).sha256
+    assert prov["spec_experiments_hash"] == load_spec(SHORT).experiments_sha256
     assert prov["created"]
     log.clear()
     second = _load(SHORT, tmp_path, log)
@@ -54,7 +54,7 @@ def test_spec_change_rebuilds(tmp_path: Path) -> None:
     changed.write_text(SHORT.read_text().replace("seeds: 8", "seeds: 9"))
     log: list[str] = []
     again = _load(changed, tmp_path / "c", log)
-    assert any("stale" in line and "spec_hash" in line and "seeds" in line for line in log)
+    assert any("stale" in line and "spec_experiments_hash" in line and "seeds" in line for line in log)
     assert again.samples("rank1", "loss").shape == (9,)
 
 
@@ -94,6 +94,17 @@ def test_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path) -> None:
     log.clear()
     _load(SHORT, tmp_path, log)
     assert any("damaged" in line for line in log)
+
+
+def test_changing_a_band_does_not_rebuild(tmp_path: Path) -> None:
+    """Retuning a check's band changes the spec hash but not the expected values: no rebuild."""
+    _load(SHORT, tmp_path / "c", [])
+    changed = tmp_path / "short-lab.yaml"
+    changed.write_text(SHORT.read_text().replace("slack: 1.0", "slack: 2.0"))
+    assert load_spec(changed).sha256 != load_spec(SHORT).sha256
+    log: list[str] = []
+    _load(changed, tmp_path / "c", log)
+    assert any("up to date" in line for line in log)
 
 
 def test_data_change_rebuilds(tmp_path: Path, tiny_netflix: tuple[Path, Path]) -> None:

@@ -1,0 +1,619 @@
+"""Checks: small pure functions that judge observations against expectations, in the trusted parent.
+
+A check is ``(context, params) -> CheckOutcome`` registered under the name specs
+use (``kind: loss_band``).  A new check is one function, one line in
+:data:`CHECKS` and one test.  Checks recompute every quantity from the returned
+tensors themselves (in float64); nothing the student's code printed or claimed
+is believed.  Each message says what was found and what was expected, and a
+failing check names its hint.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from harness.observe import CallObservation, FunctionObservations
+from harness.results import CheckOutcome
+from harness.spec import BandSpec, CheckSpec, QuestionSpec, Spec
+from reference.algorithms import sgd_factorise, sgd_factorise_masked
+from reference.bands import Band
+from reference.experiments import matrix_input
+from reference.expectations import Expectations
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may look at for one question of one submission."""
+
+    spec: Spec
+    question: QuestionSpec
+    expectations: Expectations
+    observations: FunctionObservations | None
+    answers: Mapping[str, Any] | None
+    related: Mapping[str, FunctionObservations]
+
+    def inputs(self) -> tuple[torch.Tensor, torch.Tensor | None, int]:
+        """The experiment's A, M (or None) and rank."""
+        assert self.question.experiment is not None
+        exp = self.spec.experiments[self.question.experiment]
+        A = matrix_input(self.spec, exp.args["A"])
+        M = matrix_input(self.spec, exp.args["M"]) if "M" in exp.args else None
+        return A, M, int(exp.args["rank"])
+
+
+Check = Callable[[Context, CheckSpec], CheckOutcome]
+
+
+def _out(check: CheckSpec, passed: bool | None, message: str, hint: str = "", **details: Any) -> CheckOutcome:
+    return CheckOutcome(check.kind, passed, message, hint, check.weight, check.visible, details)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _where(error: Mapping[str, Any]) -> str:
+    frames = error.get("frames") or []
+    if frames:
+        f = frames[-1]
+        code = f" `{f.get('code', '')}`" if f.get("code") else ""
+        return f" at {f.get('file')}, line {f.get('line')}:{code}"
+    return ""
+
+
+def describe_failure(call: CallObservation, limits_s: float) -> str:
+    """A sentence for a call that did not return normally."""
+    if call.status == "timeout":
+        return f"stopped after {limits_s:g} s: time limit"
+    if call.status == "cpu_limit":
+        return f"stopped after {call.cpu_s or 0:.0f} s of CPU: CPU limit"
+    if call.status == "result_too_large":
+        return "returned more data than the harness accepts (result size limit)"
+    if call.status == "killed":
+        name = _signal_name(call.signal)
+        if name == "SIGKILL":
+            return "the process was killed while running your function (memory limit, or a crash)"
+        return f"the process crashed while running your function ({name})"
+    if call.status == "exited":
+        return "the process exited while running your function: do not call exit() or os._exit()"
+    if call.status == "wire_error":
+        return "the function's result could not be read back"
+    if call.error is not None:
+        kind = call.error.get("type", "Exception")
+        message = call.error.get("message", "")
+        return f"raised {kind}: {message}{_where(call.error)}".strip()
+    return call.status
+
+
+def _signal_name(number: int | None) -> str:
+    try:
+        return signal.Signals(number or 0).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _load_problem(obs: FunctionObservations) -> str:
+    errors = obs.load.get("errors") or []
+    if errors:
+        e = errors[0]
+        return f"; loading your file raised {e.get('type')}: {e.get('message')}{_where(e)}"
+    return ""
+
+
+# --- signature -------------------------------------------------------------------------------
+
+
+def check_signature(ctx: Context, check: CheckSpec) -> CheckOutcome:
+    """The function exists, is callable, and takes the lab's parameters (names, order, defaults)."""
+    obs, fn = ctx.observations, ctx.question.function
+    assert fn is not None
+    if obs is None or obs.failure:
+        why = obs.failure if obs is not None else "no observation"
+        return _out(check, False, f"your file could not be loaded ({why})", "fix the error above first")
+    if not obs.description.get("defined"):
+        return _out(
+            check,
+            False,
+            f"`{fn.name}` is not defined{_load_problem(obs)}",
+            f"define `def {fn.name}(...)` at the top level of your file, spelled exactly so",
+        )
+    if not obs.description.get("callable"):
+        return _out(check, False, f"`{fn.name}` is a {obs.description.get('type')}, not a function")
+    params = obs.description.get("params") or []
+    problems: list[str] = []
+    names = [p.get("name") for p in params]
+    for index, lab in enumerate(fn.params):
+        if index >= len(params):
+            problems.append(f"parameter {index + 1} `{lab.name}` is missing")
+            continue
+        p = params[index]
+        if p.get("name") != lab.name:
+            problems.append(f"parameter {index + 1} is called `{p.get('name')}`; the lab calls it `{lab.name}`")
+        default = p.get("default")
+        if lab.has_default:
+            if default is None:
+                problems.append(f"`{lab.name}` has no default; the lab's default is {lab.default!r}")
+            elif default.get("value") != lab.default:
+                shown = default.get("value", default.get("expr"))
+                problems.append(f"`{lab.name}` defaults to {shown!r}; the lab's default is {lab.default!r}")
+    for p in params[len(fn.params) :]:
+        if p.get("default") is None and p.get("kind") in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD"):
+            problems.append(f"extra required parameter `{p.get('name')}` (the lab's call cannot fill it)")
+    expected = ", ".join(
+        p.name + (f"={p.default!r}" if p.has_default else "") for p in fn.params
+    )
+    if problems:
+        return _out(
+            check,
+            False,
+            "; ".join(problems) + f" (graded by position from here on)",
+            f"use the lab's signature: def {fn.name}({expected})",
+            found=names,
+        )
+    unannotated = [p.get("name") for p in params if not p.get("annotated")]
+    note = f" (type annotations are recommended: {', '.join(map(str, unannotated))} have none)" if unannotated else ""
+    return _out(check, True, f"`{fn.name}({expected})` as in the lab{note}")
+
+
+# --- result ----------------------------------------------------------------------------------
+
+
+def _result_problem(call: CallObservation, m: int, n: int, r: int, limit_s: float) -> tuple[str, str] | None:
+    """Why a call's result is not two finite float tensors of shapes (m, r) and (n, r), with a hint."""
+    if call.status != "ok" or call.error is not None:
+        return describe_failure(call, limit_s), "run your function on the lab's matrix and read the error"
+    if call.length != 2 or len(call.items) != 2:
+        what = call.container or (call.items[0].type_name if call.items else "nothing")
+        count = f" of {call.length}" if call.length is not None and call.container else ""
+        return (
+            f"returned a {what}{count}; expected a tuple (U, V) of two tensors",
+            "end with `return U, V`",
+        )
+    for label, item in zip(("U", "V"), call.items, strict=True):
+        if item.tensor is None:
+            return (
+                f"returned {label} as a {item.type_name}; expected a torch.Tensor",
+                "return plain torch tensors, not numpy arrays, lists or tensor subclasses",
+            )
+    U, V = call.items[0].tensor, call.items[1].tensor
+    assert U is not None and V is not None
+    for label, t, want in (("U", U, (m, r)), ("V", V, (n, r))):
+        if tuple(t.shape) != want:
+            hint = "check the shapes you create with torch.rand"
+            if tuple(t.shape) == (want[1], want[0]):
+                hint = f"did you return {label} transposed?"
+            elif label == "U" and tuple(t.shape) == (n, r) and tuple(V.shape) == (m, r) and m != n:
+                hint = "did you return (V, U) instead of (U, V)?"
+            return f"returned {label} with shape {tuple(t.shape)}; expected {want}", hint
+        if not t.is_floating_point():
+            return f"returned {label} with dtype {t.dtype}; expected a float tensor", "use torch.rand (float32)"
+        if not bool(torch.isfinite(t).all()):
+            return (
+                f"returned {label} with NaN or infinite values",
+                "the updates diverge: check the sign of the update and the learning rate",
+            )
+    return None
+
+
+def check_result(ctx: Context, check: CheckSpec) -> CheckOutcome:
+    """Every default call returned (U, V): two finite float tensors of shapes (m, r) and (n, r)."""
+    obs = ctx.observations
+    if obs is None or not obs.calls:
+        return _out(check, False, "not run: the function could not be called (see above)")
+    A, _, r = ctx.inputs()
+    m, n = A.shape
+    defaults = [c for label, c in obs.calls.items() if label.startswith("default@")]
+    for call in defaults:
+        problem = _result_problem(call, m, n, r, ctx.spec.limits.time_per_call_s)
+        if problem is not None:
+            return _out(check, False, f"under seed {call.seed}: {problem[0]}", problem[1])
+    seconds = max((c.wall_s for c in defaults), default=0.0)
+    return _out(check, True, f"returns U {tuple((m, r))} and V {tuple((n, r))}, finite (slowest call {seconds:.2f} s)")
+
+
+# --- loss band ----------------------------------------------------------------------------------
+
+
+def _loss(A: torch.Tensor, U: torch.Tensor, V: torch.Tensor, M: torch.Tensor | None) -> float:
+    err = A.double() - U.double() @ V.double().T
+    if M is not None:
+        err = err * M.double()
+    return float((err * err).sum())
+
+
+def student_losses(ctx: Context, quantity: str) -> list[tuple[int, float]]:
+    """(seed, loss) of each default call that returned valid factors, recomputed here."""
+    obs = ctx.observations
+    if obs is None:
+        return []
+    A, M, r = ctx.inputs()
+    m, n = A.shape
+    out = []
+    for label, call in obs.calls.items():
+        if not label.startswith("default@") or _result_problem(call, m, n, r, 0) is not None:
+            continue
+        factors = call.factors
+        assert factors is not None
+        mask = M if quantity == "loss_observed" else None
+        out.append((call.seed, _loss(A, factors[0], factors[1], mask)))
+    return out
+
+
+def _band(ctx: Context, experiment: str, quantity: str, band: BandSpec) -> Band:
+    return ctx.expectations.band(experiment, quantity, band)
+
+
+def check_loss_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
+    """The median of the losses under the harness's seeds lies in the reference band."""
+    quantity = str(check.params["quantity"])
+    assert ctx.question.experiment is not None
+    band = _band(ctx, ctx.question.experiment, quantity, check.params["band"])
+    losses = student_losses(ctx, quantity)
+    if not losses:
+        return _out(check, False, "not run: no valid (U, V) to compute a loss from (see above)")
+    values = sorted(v for _, v in losses)
+    median = values[len(values) // 2]
+    shown = ", ".join(f"{_fmt(v)} (seed {s})" for s, v in losses)
+    samples = ctx.expectations.samples(ctx.question.experiment, quantity)
+    ref = f"the reference gives {_fmt(float(samples.min()))} to {_fmt(float(samples.max()))} over {samples.numel()} seeds"
+    details = {"losses": [v for _, v in losses], "band": [float(band.low), float(band.high)]}
+    if band.bound is not None and median < float(band.low) and band.spec.lower_bound == "eckart_young":
+        return _out(
+            check,
+            False,
+            f"loss {shown} is below the Eckart-Young bound {_fmt(band.bound)}: impossible for rank {ctx.inputs()[2]}",
+            "check that U and V have `rank` columns and that the loss is ||A - U V^T||^2",
+            **details,
+        )
+    if bool(band.contains(median)):
+        return _out(check, True, f"{quantity} {shown}; {ref} (band {band.describe()})", **details)
+    return _out(
+        check,
+        False,
+        f"{quantity} {shown} is outside the band {band.describe()}; {ref}",
+        "the factorisation does not converge like the lab's SGD: see the diagnoses below",
+        **details,
+    )
+
+
+# --- step for step --------------------------------------------------------------------------------
+
+
+def _reference_run(ctx: Context, seed: int, epochs: int) -> tuple[torch.Tensor, torch.Tensor]:
+    A, M, r = ctx.inputs()
+    torch.manual_seed(seed)
+    if M is None:
+        return sgd_factorise(A, r, num_epochs=epochs)
+    return sgd_factorise_masked(A, M, r, num_epochs=epochs)
+
+
+def _initial_draws(seed: int, m: int, n: int, r: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    torch.manual_seed(seed)
+    U, V = torch.rand(m, r), torch.rand(n, r)
+    torch.manual_seed(seed)
+    V2, U2 = torch.rand(n, r), torch.rand(m, r)
+    return {"U then V": (U, V), "V then U": (U2, V2)}
+
+
+def _close(a: torch.Tensor, b: torch.Tensor, atol: float) -> bool:
+    return a.shape == b.shape and bool(((a.double() - b.double()).abs() <= atol).all())
+
+
+def check_step_for_step(ctx: Context, check: CheckSpec) -> CheckOutcome:
+    """Under the same seed, a lab-order implementation matches the reference to about 1e-5."""
+    atol = float(check.params.get("atol", 1e-5))
+    obs = ctx.observations
+    if obs is None or not obs.calls:
+        return _out(check, None, "not run (see above)")
+    A, _, r = ctx.inputs()
+    m, n = A.shape
+    seed = obs.seeds[0]
+    default = obs.calls.get(f"default@{seed}")
+    if default is None or default.factors is None or _result_problem(default, m, n, r, 0):
+        return _out(check, None, "not run: no valid result to compare (see above)")
+    U, V = default.factors
+    Ur, Vr = _reference_run(ctx, seed, _lab_default(ctx, "num_epochs", 1000))
+    if _close(U, Ur, atol) and _close(V, Vr, atol):
+        return _out(check, True, f"matches the reference step for step under seed {seed} (to {atol:g})")
+    diff = max(float((U.double() - Ur.double()).abs().max()), float((V.double() - Vr.double()).abs().max()))
+    zero = obs.calls.get("epochs0")
+    if zero is None or zero.factors is None:
+        return _out(check, None, f"differs from the reference under seed {seed} (max difference {diff:.3g})")
+    draws = _initial_draws(seed, m, n, r)
+    order = next((k for k, (u, v) in draws.items() if _close(zero.factors[0], u, 0) and _close(zero.factors[1], v, 0)), None)
+    if order is None:
+        return _out(
+            check,
+            None,
+            "does not start from torch.rand(m, r) then torch.rand(n, r): step-for-step does not apply "
+            "(graded on the loss distribution instead)",
+        )
+    if order == "V then U":
+        return _out(check, None, "draws V before U: step-for-step does not apply (graded on the loss band instead)")
+    ten = obs.calls.get("epochs10")
+    stage = "within the first 10 epochs"
+    if ten is not None and ten.factors is not None:
+        U10, V10 = _reference_run(ctx, seed, 10)
+        if _close(ten.factors[0], U10, atol) and _close(ten.factors[1], V10, atol):
+            stage = "after the first 10 epochs (which match)"
+    return _out(
+        check,
+        False,
+        f"starts from the same draws as the reference under seed {seed} but diverges {stage} "
+        f"(max difference {diff:.3g})",
+        "follow the lab's order: for each element, update the U row, then the V row using the new U row",
+    )
+
+
+def _lab_default(ctx: Context, name: str, fallback: Any) -> Any:
+    fn = ctx.question.function
+    if fn is None:
+        return fallback
+    return next((p.default for p in fn.params if p.name == name and p.has_default), fallback)
+
+
+# --- diagnoses ------------------------------------------------------------------------------------
+
+
+def _same(a: CallObservation | None, b: CallObservation | None) -> bool | None:
+    if a is None or b is None or a.factors is None or b.factors is None:
+        return None
+    return all(x.shape == y.shape and torch.equal(x, y) for x, y in zip(a.factors, b.factors, strict=True))
+
+
+def _diagnose_rows(ctx: Context, obs: FunctionObservations) -> list[tuple[str, str]]:
+    seed = obs.seeds[0]
+    trained, start = obs.calls.get(f"default@{seed}"), obs.calls.get("epochs0")
+    if trained is None or start is None or trained.factors is None or start.factors is None:
+        return []
+    _, M, _ = ctx.inputs()
+    found = []
+    for label, a, b, axis in (
+        ("U", trained.factors[0], start.factors[0], 1),
+        ("V", trained.factors[1], start.factors[1], 0),
+    ):
+        if a.shape != b.shape:
+            continue
+        for i in range(a.shape[0]):
+            if M is not None and i < M.shape[1 - axis] and float(M.sum(dim=axis)[i]) == 0:
+                continue  # nothing observed in this row or column: it may legitimately stay
+            if torch.equal(a[i], b[i]):
+                loop = "rows (for r in range(m), with m = A.shape[0])" if label == "U" else "columns (for c in range(n), with n = A.shape[1])"
+                found.append((f"row {i} of {label} never changes", f"check the loop over {loop}"))
+    return found
+
+
+def _diagnose(ctx: Context, obs: FunctionObservations, probe: str) -> list[tuple[str, str]]:
+    seed = obs.seeds[0]
+    calls = obs.calls
+    default = calls.get(f"default@{seed}")
+    A, M, r = ctx.inputs()
+    m, n = A.shape
+    if probe == "rows_updated":
+        return _diagnose_rows(ctx, obs)
+    if probe == "init_uniform":
+        zero = calls.get("epochs0")
+        if zero is None or zero.factors is None:
+            return []
+        lo = min(float(t.min()) for t in zero.factors)
+        hi = max(float(t.max()) for t in zero.factors)
+        if lo < 0 or hi >= 1:
+            return [(
+                f"the initial factors (num_epochs=0) range from {_fmt(lo)} to {_fmt(hi)}; expected U(0, 1)",
+                "initialise with torch.rand(m, rank) and torch.rand(n, rank)",
+            )]  # fmt: skip
+        return []
+    if probe == "zero_epochs_returns_init":
+        zero = calls.get("epochs0")
+        if zero is None or zero.factors is None:
+            return []
+        draws = _initial_draws(seed, m, n, r)
+        if any(_close(zero.factors[0], u, 0) and _close(zero.factors[1], v, 0) for u, v in draws.values()):
+            return []
+        return [(
+            "with num_epochs=0 the result is not the initial torch.rand draws",
+            "do all the work inside `for epoch in range(num_epochs)`, and initialise with torch.rand",
+        )]  # fmt: skip
+    if probe == "epochs_used":
+        if _same(default, calls.get("epochs10")):
+            return [("10 epochs give exactly the result of 1000: num_epochs is ignored", "loop `for epoch in range(num_epochs)`")]
+        return []
+    if probe == "lr_used":
+        lr0, zero = calls.get("lr0"), calls.get("epochs0")
+        if lr0 is None or lr0.factors is None or zero is None:
+            return []
+        if _same(lr0, zero) is False:
+            return [("with lr=0 U and V still change: lr is ignored or hard-coded", "use the `lr` parameter in both updates")]
+        return []
+    if probe == "seed_dependent":
+        others = [c for label, c in calls.items() if label.startswith("default@") and c is not default]
+        if others and all(_same(default, o) for o in others):
+            return [(
+                "the result is identical under different seeds",
+                "do not call torch.manual_seed inside the function, and start from random factors (SGD, not an SVD)",
+            )]  # fmt: skip
+        return []
+    if probe == "mask_honoured":
+        if _same(default, calls.get("mask_changed")) is False:
+            return [(
+                "changing A where M is 0 changed the result: the mask is not honoured",
+                "update only where M[r, c] is 1 (skip unobserved entries)",
+            )]  # fmt: skip
+        return []
+    if probe == "observed_fitted":
+        if default is None or default.factors is None or M is None or default.factors[0].shape != (m, r):
+            return []
+        U, V = default.factors
+        if V.shape != (n, r):
+            return []
+        worst = float(((A.double() - U.double() @ V.double().T).abs() * M.double()).max())
+        samples = ctx.expectations.samples(ctx.question.experiment or "", "completed")
+        ref = float(((samples - A.double()).abs() * M.double()).amax(dim=(1, 2)).max())
+        if worst > 2 * ref + 1e-3:
+            return [(
+                f"an observed entry is off by {_fmt(worst)} (the reference stays within {_fmt(ref)})",
+                "the observed entries should be fitted: check the error term e = A[r, c] - U[r] @ V[c]",
+            )]  # fmt: skip
+        return []
+    if probe == "inputs_unmodified":
+        if any(any(c.inputs_changed) for c in calls.values()):
+            return [("your function modified its input tensors in place", "work on copies; never write into A or M")]
+        return []
+    if probe == "no_global_side_effects":
+        found = []
+        dtypes = {c.default_dtype_after for c in calls.values() if c.default_dtype_after}
+        if dtypes - {"torch.float32"} or obs.globals.get("default_dtype_after_load") not in (None, "torch.float32"):
+            found.append(("torch's default dtype was changed", "do not call torch.set_default_dtype in your submission"))
+        if obs.globals.get("rng_changed_by_load"):
+            found.append(("loading your file reseeds or draws from torch's random generator", "do not seed at import"))
+        return found
+    return []
+
+
+def check_diagnose(ctx: Context, check: CheckSpec) -> CheckOutcome:
+    """Run the spec's diagnoses; each finding says what is wrong and where to look."""
+    obs = ctx.observations
+    if obs is None or not obs.calls:
+        return _out(check, False, "not run: the function could not be called (see above)")
+    probes = check.params.get("probes") or ()
+    findings: list[tuple[str, str]] = []
+    for probe in probes:
+        findings += _diagnose(ctx, obs, probe)
+    if obs.not_run:
+        skipped = f" ({', '.join(obs.not_run)} not run)"
+    else:
+        skipped = ""
+    if not findings:
+        return _out(check, True, f"no problem found by {len(probes)} diagnoses{skipped}")
+    return _out(
+        check,
+        False,
+        "; ".join(f for f, _ in findings) + skipped,
+        "; ".join(dict.fromkeys(h for _, h in findings)),
+        findings=[f for f, _ in findings],
+    )
+
+
+# --- answers ----------------------------------------------------------------------------------------
+
+
+def _answer(ctx: Context, name: str) -> tuple[Any, str | None]:
+    if ctx.answers is None:
+        return None, f"no answer for {ctx.question.id} in answers.yaml"
+    if name not in ctx.answers:
+        return None, f"no answer `{name}` for {ctx.question.id} in answers.yaml"
+    return ctx.answers[name], None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(float(value)) else None
+
+
+def _provenance_note(ctx: Context, experiment: str, quantity: str, value: float) -> str:
+    """Say so when a reported number cannot come from the submitted code's own runs."""
+    obs = ctx.related.get(experiment)
+    if obs is None or quantity not in ("loss", "loss_observed"):
+        return ""
+    spec_q = next((q for q in ctx.spec.questions if q.experiment == experiment and q.function), None)
+    if spec_q is None:
+        return ""
+    sub = Context(ctx.spec, spec_q, ctx.expectations, obs, None, {})
+    losses = [v for _, v in student_losses(sub, quantity)]
+    if not losses:
+        return ""
+    if all(abs(v - value) > 0.05 * max(abs(value), 1e-9) for v in losses):
+        shown = ", ".join(_fmt(v) for v in losses)
+        return f" Note: your submitted code gives {shown} under the harness's seeds; the reported {_fmt(value)} cannot come from it."
+    return ""
+
+
+def check_answer_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
+    """A reported number lies in the reference band of the experiment's quantity."""
+    name, experiment, quantity = (str(check.params[k]) for k in ("answer", "experiment", "quantity"))
+    value, missing = _answer(ctx, name)
+    if missing:
+        return _out(check, False, missing, f'add `"{ctx.question.id}": {{{name}: <number>}}` to answers.yaml')
+    number = _number(value)
+    if number is None:
+        return _out(check, False, f"{ctx.question.id} {name}: expected a number, got {str(value)[:40]!r}")
+    band = _band(ctx, experiment, quantity, check.params["band"])
+    note = _provenance_note(ctx, experiment, quantity, number)
+    source = ctx.expectations.provenance.data.get("ratings_source")
+    data = " (on the synthetic ratings; pass --ratings for the real data)" if source == "synthetic" and experiment == "netflix" else ""
+    if bool(band.contains(number)):
+        return _out(check, True, f"{name} = {_fmt(number)} is in the reference band {band.describe()}{data}.{note}")
+    return _out(
+        check,
+        False,
+        f"{name} = {_fmt(number)} is outside the reference band {band.describe()}{data}.{note}",
+        "recompute it with the lab's defaults",
+    )
+
+
+def check_answer_close(ctx: Context, check: CheckSpec) -> CheckOutcome:
+    """A reported number is within ``rtol`` of an exact reference value."""
+    name, experiment, quantity = (str(check.params[k]) for k in ("answer", "experiment", "quantity"))
+    rtol = float(check.params["rtol"])
+    value, missing = _answer(ctx, name)
+    if missing:
+        return _out(check, False, missing, f'add `"{ctx.question.id}": {{{name}: <number>}}` to answers.yaml')
+    number = _number(value)
+    if number is None:
+        return _out(check, False, f"{ctx.question.id} {name}: expected a number, got {str(value)[:40]!r}")
+    ref = float(ctx.expectations.samples(experiment, quantity).reshape(-1)[0])
+    if abs(number - ref) <= rtol * abs(ref):
+        return _out(check, True, f"{name} = {_fmt(number)} matches {_fmt(ref)} (within {rtol:g} relative)")
+    return _out(
+        check,
+        False,
+        f"{name} = {_fmt(number)}; expected {_fmt(ref)} (within {rtol:g} relative)",
+        "zero the last singular value(s) and compute ||A - U S V^T||^2",
+    )
+
+
+def check_completion_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
+    """A reported completed matrix lies entry by entry in the reference distribution's band."""
+    name, experiment = str(check.params["answer"]), str(check.params["experiment"])
+    value, missing = _answer(ctx, name)
+    if missing:
+        return _out(check, False, missing, f'add `"{ctx.question.id}": {{{name}: [[...], [...], [...]]}}`')
+    samples = ctx.expectations.samples(experiment, "completed")
+    shape = tuple(samples.shape[1:])
+    rows = value if isinstance(value, list) else None
+    ok = rows is not None and len(rows) == shape[0] and all(
+        isinstance(r, list) and len(r) == shape[1] and all(_number(x) is not None for x in r) for r in rows
+    )
+    if not ok:
+        return _out(check, False, f"{ctx.question.id} {name}: expected a {shape[0]}x{shape[1]} list of numbers")
+    assert rows is not None
+    matrix = torch.tensor([[float(x) for x in r] for r in rows], dtype=torch.float64)
+    band = _band(ctx, experiment, "completed", check.params["band"])
+    inside = band.contains(matrix)
+    if bool(inside.all()):
+        return _out(check, True, f"every entry of the completed matrix is in the reference band")
+    bad = [(int(i), int(j)) for i, j in (~inside).nonzero()]
+    parts = [
+        f"({i}, {j}) = {_fmt(float(matrix[i, j]))} not in [{_fmt(float(band.low[i, j]))}, {_fmt(float(band.high[i, j]))}]"
+        for i, j in bad[:3]
+    ]
+    return _out(check, False, "; ".join(parts), "report U @ V.T of your masked factorisation, all entries")
+
+
+CHECKS: dict[str, Check] = {
+    "signature": check_signature,
+    "result": check_result,
+    "loss_band": check_loss_band,
+    "step_for_step": check_step_for_step,
+    "diagnose": check_diagnose,
+    "answer_band": check_answer_band,
+    "answer_close": check_answer_close,
+    "completion_band": check_completion_band,
+}

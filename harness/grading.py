@@ -1,0 +1,156 @@
+"""Grade one submission: spec + observations + expectations -> a :class:`GradeReport`.
+
+The one place where marks are computed is :func:`score_question`.  A student's
+failure of any kind (syntax error, exception, time limit, crash) is data that
+becomes a failed check with a message; only a bug of ours escapes as an
+exception.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness import __version__
+from harness.checks import CHECKS, Context
+from harness.observe import FunctionObservations, observe_function
+from harness.results import CheckOutcome, GradeReport, Provenance, QuestionResult
+from harness.sandbox import Sandbox
+from harness.spec import QuestionSpec, Spec
+from harness.submission import Submission
+from reference.expectations import Expectations
+
+
+@dataclass(frozen=True)
+class GradingOptions:
+    """How to grade: the harness seed, whether to show only visible checks, confinement state."""
+
+    seed: int = 0
+    visible_only: bool = False
+    unconfined: bool = False
+
+
+def score_question(question: QuestionSpec, outcomes: Sequence[CheckOutcome]) -> float:
+    """Marks for a question: its marks times the weighted share of checks passed.
+
+    A check that did not apply (``passed is None``) counts neither way; one that
+    could not run because an earlier layer failed counts as failed.  With no
+    weighted check at all, full marks need every check passed.
+    """
+    counted = [o for o in outcomes if o.passed is not None]
+    total = sum(o.weight for o in counted)
+    if total <= 0:
+        return question.marks if counted and all(o.passed for o in counted) else 0.0
+    earned = sum(o.weight for o in counted if o.passed)
+    return question.marks * earned / total
+
+
+def _observe_all(
+    sandbox: Sandbox, spec: Spec, submission: Submission, seed: int
+) -> dict[str, FunctionObservations]:
+    """Observations of each function question's function, keyed by the question's experiment."""
+    out: dict[str, FunctionObservations] = {}
+    for q in spec.questions:
+        if q.kind == "function" and q.function is not None and q.experiment is not None:
+            out[q.experiment] = observe_function(sandbox, spec, q, submission, seed)
+    return out
+
+
+def _answers_for(submission: Submission, question: QuestionSpec) -> dict[str, object] | None:
+    if submission.answers is None:
+        return None
+    raw = submission.answers.get(question.id)
+    if isinstance(raw, dict):
+        return {str(k): v for k, v in raw.items()}
+    if raw is not None and len(question.answers) == 1:
+        return {question.answers[0].name: raw}  # "1.2: 0.122" is accepted as the only answer
+    return {} if raw is None else {"__malformed__": raw}
+
+
+def grade_question(
+    spec: Spec,
+    question: QuestionSpec,
+    expectations: Expectations,
+    observations: dict[str, FunctionObservations],
+    submission: Submission,
+    options: GradingOptions,
+) -> QuestionResult:
+    """Run the question's checks in order and score them."""
+    obs = observations.get(question.experiment or "") if question.kind == "function" else None
+    answers = _answers_for(submission, question)
+    ctx = Context(spec, question, expectations, obs, answers, observations)
+    outcomes = []
+    for check in question.checks:
+        if options.visible_only and not check.visible:
+            continue
+        if question.kind == "answer" and answers is not None and "__malformed__" in answers:
+            shown = str(answers["__malformed__"])[:60]
+            names = ", ".join(a.name for a in question.answers)
+            outcomes.append(
+                CheckOutcome(
+                    check.kind, False, f'answers.yaml "{question.id}": expected a mapping with {names}, got {shown!r}',
+                    weight=check.weight, visible=check.visible,
+                )  # fmt: skip
+            )
+            continue
+        outcomes.append(CHECKS[check.kind](ctx, check))
+    score = score_question(question, outcomes)
+    return QuestionResult(question.id, question.title, score, question.marks, tuple(outcomes), question.free_text)
+
+
+def grade_submission(
+    sandbox: Sandbox,
+    spec: Spec,
+    expectations: Expectations,
+    submission: Submission,
+    options: GradingOptions,
+) -> GradeReport:
+    """Observe the submission's functions in the sandbox, then judge every question here."""
+    started = time.perf_counter()
+    notes: list[str] = list(submission.problems)
+    if submission.skipped:
+        shown = "; ".join(submission.skipped[:6])
+        more = f" and {len(submission.skipped) - 6} more" if len(submission.skipped) > 6 else ""
+        notes.append(f"Skipped top-level code that is not a definition (not run): {shown}{more}.")
+    if submission.answers is None and any(q.kind == "answer" for q in spec.questions):
+        notes.append("No answers.yaml: answer questions score 0.")
+    observations = _observe_all(sandbox, spec, submission, options.seed) if submission.has_code else {}
+    for obs in observations.values():
+        failed = obs.load.get("failed_imports") or []
+        for item in failed[:3]:
+            notes.append(f"An import failed and was skipped ({item}).")
+        printed = sum(c.output_bytes for c in obs.calls.values())
+        if printed:
+            notes.append(f"`{obs.name}` printed {printed} bytes while graded (ignored).")
+    questions = tuple(
+        grade_question(spec, q, expectations, observations, submission, options) for q in spec.questions
+    )
+    confinement = sandbox.confinement.layers if sandbox.confinement else {}
+    data = expectations.provenance.data.get("ratings_source", "none")
+    seeds = next(iter(observations.values())).seeds if observations else ()
+    provenance = Provenance(
+        harness_version=__version__,
+        spec_id=spec.id,
+        spec_hash=spec.sha256,
+        expectations_hash=expectations.sha256,
+        torch_version=expectations.provenance.torch_version,
+        devices=expectations.devices,
+        seeds=seeds,
+        data_source=data,
+        confinement=dict(confinement),
+        unconfined=options.unconfined,
+    )
+    status = "graded" if submission.has_code or submission.answers is not None else "error"
+    return GradeReport(
+        name=submission.name,
+        source=str(submission.path),
+        submission_hash=submission.sha256,
+        status=status,
+        score=sum(q.score for q in questions),
+        max_score=sum(q.max_score for q in questions),
+        questions=questions,
+        notes=tuple(notes),
+        execution_time=time.perf_counter() - started,
+        provenance=provenance,
+    )

@@ -1,0 +1,215 @@
+"""Plan the calls that observe a student's function, run them in the sandbox, and collect observations.
+
+Every call is seeded by the harness: the same submission always produces the
+same observations.  The plan is the minimum that answers each check's question:
+
+* ``default@s`` for the harness seeds: the lab's call (inputs, defaults) under
+  three seeds, for the result, the loss band and step-for-step;
+* ``epochs0``: ``num_epochs=0`` must return the initial U(0,1) draws;
+* ``epochs10``: after 10 epochs the result must differ from 1000 epochs;
+* ``lr0``: with a learning rate of 0 nothing may change;
+* ``mask_changed`` (masked questions): changing A where M is 0 must change nothing.
+
+Arguments go by position in the lab's order, so a wrongly named parameter still
+gets graded; ``num_epochs`` and ``lr`` go by keyword when the student's names
+match the lab's, otherwise by position.  Once a call hits a limit (time, CPU,
+memory) the remaining calls of that function are not run: a hostile or endless
+function costs one time limit, not seven.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from harness.sandbox import RunResult, Sandbox
+from harness.spec import ExperimentSpec, QuestionSpec, Spec
+from harness.submission import Submission
+
+LIMIT_STATUSES = ("timeout", "cpu_limit", "killed", "result_too_large")
+UNOBSERVED_PROBE = 100.0
+
+
+@dataclass(frozen=True)
+class Item:
+    """One returned object: a tensor, or the name of whatever else it was."""
+
+    tensor: torch.Tensor | None
+    type_name: str | None = None
+    requires_grad: bool = False
+
+
+@dataclass(frozen=True)
+class CallObservation:
+    """What one call did, as observed from outside."""
+
+    label: str
+    seed: int
+    status: str
+    error: dict[str, Any] | None = None
+    container: str | None = None
+    length: int | None = None
+    items: tuple[Item, ...] = ()
+    inputs_changed: tuple[bool, ...] = ()
+    default_dtype_after: str | None = None
+    wall_s: float = 0.0
+    cpu_s: float | None = None
+    signal: int | None = None
+    output: str = ""
+    output_bytes: int = 0
+
+    @property
+    def factors(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(U, V) when the call returned exactly two plain tensors."""
+        if self.status != "ok" or self.error is not None or len(self.items) != 2 or self.length != 2:
+            return None
+        u, v = self.items
+        if u.tensor is None or v.tensor is None:
+            return None
+        return u.tensor, v.tensor
+
+
+@dataclass(frozen=True)
+class FunctionObservations:
+    """Everything observed about one student function."""
+
+    name: str
+    load: dict[str, Any]
+    description: dict[str, Any]
+    globals: dict[str, Any]
+    calls: dict[str, CallObservation]
+    seeds: tuple[int, ...]
+    not_run: tuple[str, ...] = field(default=())
+    failure: str | None = None  # the child could not even report (crash at load, limit...)
+
+
+def harness_seeds(base: int, experiment: ExperimentSpec, count: int = 3) -> tuple[int, ...]:
+    """Seeds for a submission: inside the reference's seeds, so step-for-step has a twin."""
+    return tuple((base + k) % experiment.seeds for k in range(count))
+
+
+def _arguments(spec: Spec, experiment: ExperimentSpec) -> list[Any]:
+    """The lab's positional arguments for the question's function: A, [M], rank."""
+    args: list[Any] = []
+    for name, value in experiment.args.items():
+        if isinstance(value, str) and value in spec.inputs and spec.inputs[value].matrix is not None:
+            args.append({"tensor": [list(row) for row in spec.inputs[value].matrix or ()]})
+        elif name == "rank":
+            args.append(int(value))
+    return args
+
+
+def _extra_args(question: QuestionSpec, description: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for num_epochs / lr, under the student's own names where they renamed them.
+
+    Returns an empty mapping when the function has no parameter in that place.
+    """
+    assert question.function is not None
+    lab = [p.name for p in question.function.params]
+    student = [p["name"] for p in description.get("params", []) if isinstance(p, dict)]
+    keywords: dict[str, Any] = {}
+    for name, value in overrides.items():
+        if name in student:
+            keywords[name] = value
+            continue
+        index = lab.index(name)
+        if index < len(student) and student[index] not in lab:
+            keywords[student[index]] = value  # renamed: same place, the student's name
+        else:
+            return {}
+    return keywords
+
+
+def _observe(label: str, seed: int, run: RunResult) -> CallObservation:
+    if run.status != "ok" or run.decoded is None:
+        status = run.status if run.status != "ok" else "wire_error"
+        return CallObservation(
+            label=label, seed=seed, status=status, wall_s=run.wall_s, cpu_s=run.cpu_s,
+            signal=run.signal, output=run.output, output_bytes=run.output_bytes,
+            error={"type": "harness", "message": run.wire_error} if run.wire_error else None,
+        )  # fmt: skip
+    call = run.decoded.header.get("call") or {}
+    items = []
+    for item in call.get("items", []) if isinstance(call.get("items"), list) else []:
+        if isinstance(item, dict) and isinstance(item.get("tensor"), int) and 0 <= item["tensor"] < len(
+            run.decoded.tensors
+        ):
+            items.append(Item(run.decoded.tensors[item["tensor"]], None, bool(item.get("requires_grad"))))
+        else:
+            name = str(item.get("type", "unknown")) if isinstance(item, dict) else "unknown"
+            if isinstance(item, dict) and item.get("too_large"):
+                name = f"tensor of shape {tuple(item.get('shape', ()))} (too large)"
+            items.append(Item(None, name[:100]))
+    error = call.get("error")
+    return CallObservation(
+        label=label,
+        seed=seed,
+        status="ok",
+        error=error if isinstance(error, dict) else None,
+        container=str(call["container"])[:40] if call.get("container") else None,
+        length=int(call["length"]) if isinstance(call.get("length"), int) else (1 if items else None),
+        items=tuple(items),
+        inputs_changed=tuple(bool(x) for x in call.get("inputs_changed", []) if isinstance(x, bool)),
+        default_dtype_after=str(call.get("default_dtype_after", ""))[:40] or None,
+        wall_s=run.wall_s,
+        cpu_s=run.cpu_s,
+        output=run.output,
+        output_bytes=run.output_bytes,
+    )
+
+
+def observe_function(
+    sandbox: Sandbox, spec: Spec, question: QuestionSpec, submission: Submission, base_seed: int
+) -> FunctionObservations:
+    """Describe the question's function and run the planned calls, each in its own child."""
+    assert question.function is not None and question.experiment is not None
+    experiment = spec.experiments[question.experiment]
+    units = [{"filename": u.filename, "code": u.code} for u in submission.units]
+    name = question.function.name
+    seeds = harness_seeds(base_seed, experiment)
+    first = sandbox.run(units, name, None)
+    if first.status != "ok" or first.decoded is None:
+        why = first.wire_error or first.status
+        return FunctionObservations(name, {}, {}, {}, {}, seeds, failure=f"{why}: {first.output[-300:]}")
+    header = first.decoded.header
+    description = header.get("function") if isinstance(header.get("function"), dict) else {}
+    load = header.get("load") if isinstance(header.get("load"), dict) else {}
+    glob = header.get("globals") if isinstance(header.get("globals"), dict) else {}
+    assert isinstance(description, dict) and isinstance(load, dict) and isinstance(glob, dict)
+    if not description.get("callable"):
+        return FunctionObservations(name, load, description, glob, {}, seeds)
+    base_args = _arguments(spec, experiment)
+    plan: list[tuple[str, int, list[Any], dict[str, Any]]] = []
+    for s in seeds:
+        plan.append((f"default@{s}", s, base_args, {}))
+    s0 = seeds[0]
+    plan.append(("epochs0", s0, base_args, {"num_epochs": 0}))
+    plan.append(("epochs10", s0, base_args, {"num_epochs": 10}))
+    plan.append(("lr0", s0, base_args, {"lr": 0.0}))
+    if "M" in experiment.args:
+        changed = [list(map(float, row)) for row in base_args[0]["tensor"]]
+        mask = base_args[1]["tensor"]
+        for i, row in enumerate(mask):
+            for j, observed in enumerate(row):
+                if not observed:
+                    changed[i][j] = UNOBSERVED_PROBE
+        plan.append(("mask_changed", s0, [{"tensor": changed}, *base_args[1:]], {}))
+    calls: dict[str, CallObservation] = {}
+    not_run: list[str] = []
+    stop = False
+    for label, seed, args, overrides in plan:
+        if stop:
+            not_run.append(label)
+            continue
+        keywords = _extra_args(question, description, overrides)
+        if overrides and not keywords:
+            not_run.append(label)
+            continue
+        call = {"args": args, "kwargs": keywords, "seed": seed}
+        observation = _observe(label, seed, sandbox.run(units, name, call))
+        calls[label] = observation
+        if observation.status in LIMIT_STATUSES:
+            stop = True
+    return FunctionObservations(name, load, description, glob, calls, seeds, tuple(not_run))

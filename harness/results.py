@@ -1,0 +1,186 @@
+"""The results model and its files: Gradescope ``results.json`` and the gradebook CSV.
+
+Results are frozen dataclasses from the checks to the edge; ``to_dict``-style
+conversion happens only here, when writing.  Every file is written atomically
+(temporary file in the same folder, then rename), so an interrupted run never
+leaves half a result.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The verdict of one check: passed, failed, or not run/applicable (``None``)."""
+
+    kind: str
+    passed: bool | None
+    message: str
+    hint: str = ""
+    weight: float = 1.0
+    visible: bool = True
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """Marks and feedback for one question."""
+
+    id: str
+    title: str
+    score: float
+    max_score: float
+    checks: tuple[CheckOutcome, ...]
+    free_text: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """Full marks."""
+        return self.score >= self.max_score - 1e-9
+
+    def feedback(self, visible_only: bool = False) -> str:
+        """The question's feedback as plain text, one line per check (hidden ones summarised)."""
+        lines = []
+        hidden = 0
+        for c in self.checks:
+            if not c.visible:
+                hidden += 1
+                if visible_only:
+                    continue
+            mark = {True: "PASS", False: "FAIL", None: "----"}[c.passed]
+            lines.append(f"[{mark}] {c.kind}: {c.message}")
+            if c.hint and c.passed is False:
+                lines.append(f"       hint: {c.hint}")
+        if visible_only and hidden:
+            lines.append(f"({hidden} hidden check(s) not shown)")
+        for text in self.free_text:
+            lines.append(f"[hand] marked by hand: {text}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a grade was computed with: enough to reproduce it."""
+
+    harness_version: str
+    spec_id: str
+    spec_hash: str
+    expectations_hash: str
+    torch_version: str
+    devices: tuple[str, ...]
+    seeds: tuple[int, ...]
+    data_source: str
+    confinement: dict[str, str]
+    unconfined: bool
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    """Everything graded for one submission."""
+
+    name: str
+    source: str
+    submission_hash: str
+    status: str  # "graded" or "error"
+    score: float
+    max_score: float
+    questions: tuple[QuestionResult, ...]
+    notes: tuple[str, ...]
+    execution_time: float
+    provenance: Provenance
+
+    def to_gradescope(self) -> dict[str, Any]:
+        """Gradescope's ``results.json`` schema: score, execution_time, output, tests[]."""
+        header = [f"{self.name}: {self.score:g} / {self.max_score:g}"]
+        if self.provenance.unconfined:
+            header.append("WARNING: graded unconfined (--unconfined): student code was not sandboxed.")
+        header += self.notes
+        return {
+            "score": round(self.score, 6),
+            "execution_time": round(self.execution_time, 3),
+            "output": "\n".join(header),
+            "tests": [
+                {
+                    "name": f"{q.id} {q.title}",
+                    "number": q.id,
+                    "score": round(q.score, 6),
+                    "max_score": q.max_score,
+                    "status": "passed" if q.passed else "failed",
+                    "output": q.feedback(),
+                    "visibility": "visible",
+                    "extra_data": {
+                        "checks": [
+                            {
+                                "kind": c.kind,
+                                "passed": c.passed,
+                                "message": c.message,
+                                "hint": c.hint,
+                                "weight": c.weight,
+                                "visible": c.visible,
+                                "details": c.details,
+                            }
+                            for c in q.checks
+                        ],
+                        "free_text": list(q.free_text),
+                    },
+                }
+                for q in self.questions
+            ],
+            "extra_data": {
+                "labgrade": {
+                    "name": self.name,
+                    "source": self.source,
+                    "submission_hash": self.submission_hash,
+                    "status": self.status,
+                    "max_score": self.max_score,
+                    "provenance": {
+                        **vars(self.provenance),
+                        "devices": list(self.provenance.devices),
+                        "seeds": list(self.provenance.seeds),
+                    },
+                }
+            },
+        }
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report(out: Path, report: GradeReport) -> Path:
+    """Write ``OUT/<name>/results.json``; return its path."""
+    path = out / report.name / "results.json"
+    atomic_write(path, json.dumps(report.to_gradescope(), indent=2, sort_keys=False))
+    return path
+
+
+def gradebook_csv(reports: Iterable[GradeReport], question_ids: list[str]) -> str:
+    """One row per submission: name, total, max, one column per question, status."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["name", "total", "max", *question_ids, "status"])
+    for r in sorted(reports, key=lambda r: r.name):
+        by_id = {q.id: q.score for q in r.questions}
+        w.writerow(
+            [r.name, f"{r.score:g}", f"{r.max_score:g}", *(f"{by_id.get(q, 0):g}" for q in question_ids), r.status]
+        )
+    return buf.getvalue()

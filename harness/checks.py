@@ -23,8 +23,8 @@ from harness.results import CheckOutcome
 from harness.spec import BandSpec, CheckSpec, QuestionSpec, Spec
 from reference.algorithms import sgd_factorise, sgd_factorise_masked
 from reference.bands import Band
-from reference.experiments import matrix_input
 from reference.expectations import Expectations
+from reference.experiments import matrix_input
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Context:
     observations: FunctionObservations | None
     answers: Mapping[str, Any] | None
     related: Mapping[str, FunctionObservations]
+    problems: tuple[str, ...] = ()
 
     def inputs(self) -> tuple[torch.Tensor, torch.Tensor | None, int]:
         """The experiment's A, M (or None) and rank."""
@@ -114,17 +115,18 @@ def check_signature(ctx: Context, check: CheckSpec) -> CheckOutcome:
     obs, fn = ctx.observations, ctx.question.function
     assert fn is not None
     if obs is None or obs.failure:
-        why = obs.failure if obs is not None else "no observation"
-        return _out(check, False, f"your file could not be loaded ({why})", "fix the error above first")
+        why = "; ".join(ctx.problems) or (obs.failure if obs is not None else "no code found")
+        return _out(check, False, f"your file could not be graded: {why}", "fix this error first", gate=True)
     if not obs.description.get("defined"):
         return _out(
             check,
             False,
             f"`{fn.name}` is not defined{_load_problem(obs)}",
             f"define `def {fn.name}(...)` at the top level of your file, spelled exactly so",
+            gate=True,
         )
     if not obs.description.get("callable"):
-        return _out(check, False, f"`{fn.name}` is a {obs.description.get('type')}, not a function")
+        return _out(check, False, f"`{fn.name}` is a {obs.description.get('type')}, not a function", gate=True)
     params = obs.description.get("params") or []
     problems: list[str] = []
     names = [p.get("name") for p in params]
@@ -145,14 +147,12 @@ def check_signature(ctx: Context, check: CheckSpec) -> CheckOutcome:
     for p in params[len(fn.params) :]:
         if p.get("default") is None and p.get("kind") in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD"):
             problems.append(f"extra required parameter `{p.get('name')}` (the lab's call cannot fill it)")
-    expected = ", ".join(
-        p.name + (f"={p.default!r}" if p.has_default else "") for p in fn.params
-    )
+    expected = ", ".join(p.name + (f"={p.default!r}" if p.has_default else "") for p in fn.params)
     if problems:
         return _out(
             check,
             False,
-            "; ".join(problems) + f" (graded by position from here on)",
+            "; ".join(problems) + " (graded by position from here on)",
             f"use the lab's signature: def {fn.name}({expected})",
             found=names,
         )
@@ -192,7 +192,10 @@ def _result_problem(call: CallObservation, m: int, n: int, r: int, limit_s: floa
                 hint = "did you return (V, U) instead of (U, V)?"
             return f"returned {label} with shape {tuple(t.shape)}; expected {want}", hint
         if not t.is_floating_point():
-            return f"returned {label} with dtype {t.dtype}; expected a float tensor", "use torch.rand (float32)"
+            return (
+                f"returned {label} with dtype {t.dtype}; expected a float tensor",
+                "use torch.rand (float32)",
+            )
         if not bool(torch.isfinite(t).all()):
             return (
                 f"returned {label} with NaN or infinite values",
@@ -212,7 +215,7 @@ def check_result(ctx: Context, check: CheckSpec) -> CheckOutcome:
     for call in defaults:
         problem = _result_problem(call, m, n, r, ctx.spec.limits.time_per_call_s)
         if problem is not None:
-            return _out(check, False, f"under seed {call.seed}: {problem[0]}", problem[1])
+            return _out(check, False, f"under seed {call.seed}: {problem[0]}", problem[1], gate=True)
     seconds = max((c.wall_s for c in defaults), default=0.0)
     return _out(check, True, f"returns U {tuple((m, r))} and V {tuple((n, r))}, finite (slowest call {seconds:.2f} s)")
 
@@ -261,8 +264,10 @@ def check_loss_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
     median = values[len(values) // 2]
     shown = ", ".join(f"{_fmt(v)} (seed {s})" for s, v in losses)
     samples = ctx.expectations.samples(ctx.question.experiment, quantity)
-    ref = f"the reference gives {_fmt(float(samples.min()))} to {_fmt(float(samples.max()))} over {samples.numel()} seeds"
-    details = {"losses": [v for _, v in losses], "band": [float(band.low), float(band.high)]}
+    ref = (
+        f"the reference gives {_fmt(float(samples.min()))} to {_fmt(float(samples.max()))} over {samples.numel()} seeds"
+    )
+    details: dict[str, Any] = {"losses": [v for _, v in losses], "band": [float(band.low), float(band.high)]}
     if band.bound is not None and median < float(band.low) and band.spec.lower_bound == "eckart_young":
         return _out(
             check,
@@ -326,7 +331,10 @@ def check_step_for_step(ctx: Context, check: CheckSpec) -> CheckOutcome:
     if zero is None or zero.factors is None:
         return _out(check, None, f"differs from the reference under seed {seed} (max difference {diff:.3g})")
     draws = _initial_draws(seed, m, n, r)
-    order = next((k for k, (u, v) in draws.items() if _close(zero.factors[0], u, 0) and _close(zero.factors[1], v, 0)), None)
+    order = next(
+        (k for k, (u, v) in draws.items() if _close(zero.factors[0], u, 0) and _close(zero.factors[1], v, 0)),
+        None,
+    )
     if order is None:
         return _out(
             check,
@@ -372,6 +380,8 @@ def _diagnose_rows(ctx: Context, obs: FunctionObservations) -> list[tuple[str, s
     trained, start = obs.calls.get(f"default@{seed}"), obs.calls.get("epochs0")
     if trained is None or start is None or trained.factors is None or start.factors is None:
         return []
+    if _same(trained, start):
+        return []  # nothing changes at all: the epochs diagnosis says why
     _, M, _ = ctx.inputs()
     found = []
     for label, a, b, axis in (
@@ -384,9 +394,18 @@ def _diagnose_rows(ctx: Context, obs: FunctionObservations) -> list[tuple[str, s
             if M is not None and i < M.shape[1 - axis] and float(M.sum(dim=axis)[i]) == 0:
                 continue  # nothing observed in this row or column: it may legitimately stay
             if torch.equal(a[i], b[i]):
-                loop = "rows (for r in range(m), with m = A.shape[0])" if label == "U" else "columns (for c in range(n), with n = A.shape[1])"
+                loop = (
+                    "rows (for r in range(m), with m = A.shape[0])"
+                    if label == "U"
+                    else "columns (for c in range(n), with n = A.shape[1])"
+                )
                 found.append((f"row {i} of {label} never changes", f"check the loop over {loop}"))
     return found
+
+
+def _epochs_ignored(obs: FunctionObservations) -> bool:
+    """Whether 10 epochs give exactly the result of the default: then ``epochs0`` is no initial state."""
+    return bool(_same(obs.calls.get(f"default@{obs.seeds[0]}"), obs.calls.get("epochs10")))
 
 
 def _diagnose(ctx: Context, obs: FunctionObservations, probe: str) -> list[tuple[str, str]]:
@@ -395,6 +414,8 @@ def _diagnose(ctx: Context, obs: FunctionObservations, probe: str) -> list[tuple
     default = calls.get(f"default@{seed}")
     A, M, r = ctx.inputs()
     m, n = A.shape
+    if probe in ("rows_updated", "init_uniform", "zero_epochs_returns_init") and _epochs_ignored(obs):
+        return []  # the num_epochs=0 call did training too: "num_epochs is ignored" says it all
     if probe == "rows_updated":
         return _diagnose_rows(ctx, obs)
     if probe == "init_uniform":
@@ -422,14 +443,26 @@ def _diagnose(ctx: Context, obs: FunctionObservations, probe: str) -> list[tuple
         )]  # fmt: skip
     if probe == "epochs_used":
         if _same(default, calls.get("epochs10")):
-            return [("10 epochs give exactly the result of 1000: num_epochs is ignored", "loop `for epoch in range(num_epochs)`")]
+            return [
+                (
+                    "10 epochs give exactly the result of 1000: num_epochs is ignored",
+                    "loop `for epoch in range(num_epochs)`",
+                )
+            ]
         return []
     if probe == "lr_used":
         lr0, zero = calls.get("lr0"), calls.get("epochs0")
         if lr0 is None or lr0.factors is None or zero is None:
             return []
-        if _same(lr0, zero) is False:
-            return [("with lr=0 U and V still change: lr is ignored or hard-coded", "use the `lr` parameter in both updates")]
+        untrained = default if _epochs_ignored(obs) else zero
+        ignored = _same(lr0, default) if _epochs_ignored(obs) else _same(lr0, zero) is False
+        if untrained is not None and ignored:
+            return [
+                (
+                    "with lr=0 U and V still change: lr is ignored or hard-coded",
+                    "use the `lr` parameter in both updates",
+                )
+            ]
         return []
     if probe == "seed_dependent":
         others = [c for label, c in calls.items() if label.startswith("default@") and c is not default]
@@ -463,13 +496,26 @@ def _diagnose(ctx: Context, obs: FunctionObservations, probe: str) -> list[tuple
         return []
     if probe == "inputs_unmodified":
         if any(any(c.inputs_changed) for c in calls.values()):
-            return [("your function modified its input tensors in place", "work on copies; never write into A or M")]
+            return [
+                (
+                    "your function modified its input tensors in place",
+                    "work on copies; never write into A or M",
+                )
+            ]
         return []
     if probe == "no_global_side_effects":
         found = []
         dtypes = {c.default_dtype_after for c in calls.values() if c.default_dtype_after}
-        if dtypes - {"torch.float32"} or obs.globals.get("default_dtype_after_load") not in (None, "torch.float32"):
-            found.append(("torch's default dtype was changed", "do not call torch.set_default_dtype in your submission"))
+        if dtypes - {"torch.float32"} or obs.globals.get("default_dtype_after_load") not in (
+            None,
+            "torch.float32",
+        ):
+            found.append(
+                (
+                    "torch's default dtype was changed",
+                    "do not call torch.set_default_dtype in your submission",
+                )
+            )
         if obs.globals.get("rng_changed_by_load"):
             found.append(("loading your file reseeds or draws from torch's random generator", "do not seed at import"))
         return found
@@ -485,10 +531,7 @@ def check_diagnose(ctx: Context, check: CheckSpec) -> CheckOutcome:
     findings: list[tuple[str, str]] = []
     for probe in probes:
         findings += _diagnose(ctx, obs, probe)
-    if obs.not_run:
-        skipped = f" ({', '.join(obs.not_run)} not run)"
-    else:
-        skipped = ""
+    skipped = f" ({', '.join(obs.not_run)} not run)" if obs.not_run else ""
     if not findings:
         return _out(check, True, f"no problem found by {len(probes)} diagnoses{skipped}")
     return _out(
@@ -531,7 +574,10 @@ def _provenance_note(ctx: Context, experiment: str, quantity: str, value: float)
         return ""
     if all(abs(v - value) > 0.05 * max(abs(value), 1e-9) for v in losses):
         shown = ", ".join(_fmt(v) for v in losses)
-        return f" Note: your submitted code gives {shown} under the harness's seeds; the reported {_fmt(value)} cannot come from it."
+        return (
+            f" Note: your submitted code gives {shown} under the harness's seeds; "
+            f"the reported {_fmt(value)} cannot come from it."
+        )
     return ""
 
 
@@ -547,7 +593,11 @@ def check_answer_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
     band = _band(ctx, experiment, quantity, check.params["band"])
     note = _provenance_note(ctx, experiment, quantity, number)
     source = ctx.expectations.provenance.data.get("ratings_source")
-    data = " (on the synthetic ratings; pass --ratings for the real data)" if source == "synthetic" and experiment == "netflix" else ""
+    data = (
+        " (on the synthetic ratings; pass --ratings for the real data)"
+        if source == "synthetic" and experiment == "netflix"
+        else ""
+    )
     if bool(band.contains(number)):
         return _out(check, True, f"{name} = {_fmt(number)} is in the reference band {band.describe()}{data}.{note}")
     return _out(
@@ -588,8 +638,10 @@ def check_completion_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
     samples = ctx.expectations.samples(experiment, "completed")
     shape = tuple(samples.shape[1:])
     rows = value if isinstance(value, list) else None
-    ok = rows is not None and len(rows) == shape[0] and all(
-        isinstance(r, list) and len(r) == shape[1] and all(_number(x) is not None for x in r) for r in rows
+    ok = (
+        rows is not None
+        and len(rows) == shape[0]
+        and all(isinstance(r, list) and len(r) == shape[1] and all(_number(x) is not None for x in r) for r in rows)
     )
     if not ok:
         return _out(check, False, f"{ctx.question.id} {name}: expected a {shape[0]}x{shape[1]} list of numbers")
@@ -598,10 +650,11 @@ def check_completion_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
     band = _band(ctx, experiment, "completed", check.params["band"])
     inside = band.contains(matrix)
     if bool(inside.all()):
-        return _out(check, True, f"every entry of the completed matrix is in the reference band")
+        return _out(check, True, "every entry of the completed matrix is in the reference band")
     bad = [(int(i), int(j)) for i, j in (~inside).nonzero()]
     parts = [
-        f"({i}, {j}) = {_fmt(float(matrix[i, j]))} not in [{_fmt(float(band.low[i, j]))}, {_fmt(float(band.high[i, j]))}]"
+        f"({i}, {j}) = {_fmt(float(matrix[i, j]))} "
+        f"not in [{_fmt(float(band.low[i, j]))}, {_fmt(float(band.high[i, j]))}]"
         for i, j in bad[:3]
     ]
     return _out(check, False, "; ".join(parts), "report U @ V.T of your masked factorisation, all entries")

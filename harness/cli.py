@@ -186,7 +186,9 @@ def grade(
     with Sandbox(lab.limits, required=not unconfined) as sandbox:
         assert sandbox.confinement is not None
         if unconfined and not sandbox.confinement.complete:
-            _log("WARNING: grading unconfined: " + "; ".join(f"{k}: {v}" for k, v in sandbox.confinement.missing.items()))
+            _log(
+                "WARNING: grading unconfined: " + "; ".join(f"{k}: {v}" for k, v in sandbox.confinement.missing.items())
+            )
         summary = grade_paths(
             list(paths), out, lab, exp, sandbox, GradingOptions(seed=seed, unconfined=unconfined), _log
         )

@@ -25,6 +25,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class ConfinementUnavailable(Exception):
@@ -96,7 +97,7 @@ def _nr(name: str) -> int | None:
     return None
 
 
-def _syscall(name: str, *args: int | ctypes.c_void_p | None) -> int:
+def _syscall(name: str, *args: Any) -> int:
     nr = _nr(name)
     if nr is None:
         raise ConfinementUnavailable(f"system call {name} unknown on {_ARCH}")
@@ -366,7 +367,7 @@ def _seccomp_program(own_pid: int) -> list[bytes]:
 
 
 class _SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]  # noqa: RUF012
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
 def apply_seccomp() -> None:

@@ -46,9 +46,7 @@ def score_question(question: QuestionSpec, outcomes: Sequence[CheckOutcome]) -> 
     return question.marks * earned / total
 
 
-def _observe_all(
-    sandbox: Sandbox, spec: Spec, submission: Submission, seed: int
-) -> dict[str, FunctionObservations]:
+def _observe_all(sandbox: Sandbox, spec: Spec, submission: Submission, seed: int) -> dict[str, FunctionObservations]:
     """Observations of each function question's function, keyed by the question's experiment."""
     out: dict[str, FunctionObservations] = {}
     for q in spec.questions:
@@ -79,22 +77,42 @@ def grade_question(
     """Run the question's checks in order and score them."""
     obs = observations.get(question.experiment or "") if question.kind == "function" else None
     answers = _answers_for(submission, question)
-    ctx = Context(spec, question, expectations, obs, answers, observations)
-    outcomes = []
+    ctx = Context(spec, question, expectations, obs, answers, observations, submission.problems)
+    outcomes: list[CheckOutcome] = []
+    blocked = False
     for check in question.checks:
         if options.visible_only and not check.visible:
+            continue
+        if blocked:
+            # An earlier layer failed (not defined, no valid result): later checks cannot run.
+            passed = None if check.weight == 0 else False
+            outcomes.append(
+                CheckOutcome(
+                    check.kind,
+                    passed,
+                    "not run: fix the failure above first",
+                    "",
+                    check.weight,
+                    check.visible,
+                )
+            )
             continue
         if question.kind == "answer" and answers is not None and "__malformed__" in answers:
             shown = str(answers["__malformed__"])[:60]
             names = ", ".join(a.name for a in question.answers)
             outcomes.append(
                 CheckOutcome(
-                    check.kind, False, f'answers.yaml "{question.id}": expected a mapping with {names}, got {shown!r}',
-                    weight=check.weight, visible=check.visible,
-                )  # fmt: skip
+                    check.kind,
+                    False,
+                    f'answers.yaml "{question.id}": expected a mapping with {names}, got {shown!r}',
+                    weight=check.weight,
+                    visible=check.visible,
+                )
             )
             continue
-        outcomes.append(CHECKS[check.kind](ctx, check))
+        outcome = CHECKS[check.kind](ctx, check)
+        outcomes.append(outcome)
+        blocked = outcome.passed is False and bool(outcome.details.get("gate"))
     score = score_question(question, outcomes)
     return QuestionResult(question.id, question.title, score, question.marks, tuple(outcomes), question.free_text)
 
@@ -116,16 +134,16 @@ def grade_submission(
     if submission.answers is None and any(q.kind == "answer" for q in spec.questions):
         notes.append("No answers.yaml: answer questions score 0.")
     observations = _observe_all(sandbox, spec, submission, options.seed) if submission.has_code else {}
+    failed_imports: dict[str, None] = {}
     for obs in observations.values():
-        failed = obs.load.get("failed_imports") or []
-        for item in failed[:3]:
-            notes.append(f"An import failed and was skipped ({item}).")
+        for item in (obs.load.get("failed_imports") or [])[:3]:
+            failed_imports[f"An import failed and was skipped ({item})."] = None
+    notes += failed_imports
+    for obs in observations.values():
         printed = sum(c.output_bytes for c in obs.calls.values())
         if printed:
             notes.append(f"`{obs.name}` printed {printed} bytes while graded (ignored).")
-    questions = tuple(
-        grade_question(spec, q, expectations, observations, submission, options) for q in spec.questions
-    )
+    questions = tuple(grade_question(spec, q, expectations, observations, submission, options) for q in spec.questions)
     confinement = sandbox.confinement.layers if sandbox.confinement else {}
     data = expectations.provenance.data.get("ratings_source", "none")
     seeds = next(iter(observations.values())).seeds if observations else ()

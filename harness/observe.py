@@ -101,24 +101,36 @@ def _arguments(spec: Spec, experiment: ExperimentSpec) -> list[Any]:
     return args
 
 
-def _extra_args(question: QuestionSpec, description: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Keyword arguments for num_epochs / lr, under the student's own names where they renamed them.
+def _extra_args(
+    question: QuestionSpec, description: dict[str, Any], overrides: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Keyword arguments for one call, under the student's own parameter names.
 
-    Returns an empty mapping when the function has no parameter in that place.
+    ``num_epochs``/``lr`` overrides go to the student's parameter of that name, or
+    to the one in the same place if they renamed it.  Where the student's
+    parameter has no default but the lab's has, the lab's default is supplied, so
+    a missing default costs the signature mark only.  ``None``: the call cannot
+    be made (the function has no parameter in that place).
     """
     assert question.function is not None
-    lab = [p.name for p in question.function.params]
-    student = [p["name"] for p in description.get("params", []) if isinstance(p, dict)]
+    lab = list(question.function.params)
+    lab_names = [p.name for p in lab]
+    student = [p for p in description.get("params", []) if isinstance(p, dict)]
+    names = [p.get("name") for p in student]
+    values = dict(overrides)
+    for index, p in enumerate(lab):
+        if p.has_default and p.name not in values and index < len(student) and student[index].get("default") is None:
+            values[p.name] = p.default
     keywords: dict[str, Any] = {}
-    for name, value in overrides.items():
-        if name in student:
+    for name, value in values.items():
+        if name in names:
             keywords[name] = value
             continue
-        index = lab.index(name)
-        if index < len(student) and student[index] not in lab:
-            keywords[student[index]] = value  # renamed: same place, the student's name
+        index = lab_names.index(name)
+        if index < len(student) and names[index] not in lab_names:
+            keywords[str(names[index])] = value
         else:
-            return {}
+            return None
     return keywords
 
 
@@ -133,8 +145,10 @@ def _observe(label: str, seed: int, run: RunResult) -> CallObservation:
     call = run.decoded.header.get("call") or {}
     items = []
     for item in call.get("items", []) if isinstance(call.get("items"), list) else []:
-        if isinstance(item, dict) and isinstance(item.get("tensor"), int) and 0 <= item["tensor"] < len(
-            run.decoded.tensors
+        if (
+            isinstance(item, dict)
+            and isinstance(item.get("tensor"), int)
+            and 0 <= item["tensor"] < len(run.decoded.tensors)
         ):
             items.append(Item(run.decoded.tensors[item["tensor"]], None, bool(item.get("requires_grad"))))
         else:
@@ -204,7 +218,7 @@ def observe_function(
             not_run.append(label)
             continue
         keywords = _extra_args(question, description, overrides)
-        if overrides and not keywords:
+        if keywords is None:
             not_run.append(label)
             continue
         call = {"args": args, "kwargs": keywords, "seed": seed}

@@ -70,7 +70,7 @@ def load_module(units: list[dict[str, str]]) -> tuple[types.ModuleType, dict[str
             try:
                 exec(code, module.__dict__)
             except ImportError as exc:
-                report["failed_imports"].append(_short(f"line {node.lineno}: {exc}", 200))
+                report["failed_imports"].append(_short(f"{unit['filename']}, line {node.lineno}: {exc}", 200))
             except Exception as exc:
                 report["errors"].append(_exception(exc, sources))
     return module, report

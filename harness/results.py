@@ -181,6 +181,12 @@ def gradebook_csv(reports: Iterable[GradeReport], question_ids: list[str]) -> st
     for r in sorted(reports, key=lambda r: r.name):
         by_id = {q.id: q.score for q in r.questions}
         w.writerow(
-            [r.name, f"{r.score:g}", f"{r.max_score:g}", *(f"{by_id.get(q, 0):g}" for q in question_ids), r.status]
+            [
+                r.name,
+                f"{r.score:g}",
+                f"{r.max_score:g}",
+                *(f"{by_id.get(q, 0):g}" for q in question_ids),
+                r.status,
+            ]
         )
     return buf.getvalue()

@@ -495,9 +495,7 @@ def _read_answers(r: _Reader, raw: Any, path: KeyPath) -> tuple[AnswerSpec, ...]
     return tuple(out)
 
 
-def _read_question(
-    r: _Reader, raw: Any, index: int, experiments: Mapping[str, ExperimentSpec]
-) -> QuestionSpec | None:
+def _read_question(r: _Reader, raw: Any, index: int, experiments: Mapping[str, ExperimentSpec]) -> QuestionSpec | None:
     path: KeyPath = ("questions", index)
     m = r.mapping(
         raw,
@@ -642,9 +640,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
         if q is None:
             continue
         if q.id and q.id in seen:
-            problems.add(
-                ("questions", i, "id"), f'duplicate question id "{q.id}" (also questions[{seen[q.id]}])'
-            )
+            problems.add(("questions", i, "id"), f'duplicate question id "{q.id}" (also questions[{seen[q.id]}])')
         seen.setdefault(q.id, i)
         questions.append(q)
     if "questions" in top and isinstance(top["questions"], list) and not top["questions"]:
@@ -653,9 +649,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
     if "total_marks" in top:
         declared = r.number(top["total_marks"], ("total_marks",), 0, strict=True)
         if declared and abs(declared - total) > 1e-9:
-            problems.add(
-                ("total_marks",), f"declared {declared:g} but the questions' marks add up to {total:g}"
-            )
+            problems.add(("total_marks",), f"declared {declared:g} but the questions' marks add up to {total:g}")
     limits = _read_limits(r, top.get("limits"))
     if problems.items:
         raise SpecError(doc.path, problems.items)

@@ -23,7 +23,18 @@ import yaml
 SOURCE_SUFFIXES = (".py", ".ipynb")
 MAX_SOURCE_BYTES = 2 << 20
 MAX_ANSWERS_BYTES = 256 << 10
-_CONSTANT_CALLS = {"tensor", "Tensor", "as_tensor", "zeros", "ones", "eye", "arange", "linspace", "full", "array"}
+_CONSTANT_CALLS = {
+    "tensor",
+    "Tensor",
+    "as_tensor",
+    "zeros",
+    "ones",
+    "eye",
+    "arange",
+    "linspace",
+    "full",
+    "array",
+}
 
 
 @dataclass(frozen=True)
@@ -97,9 +108,7 @@ def _keeps(node: ast.stmt) -> bool:
     if isinstance(node, ast.Try):
         blocks = [node.body, node.orelse, node.finalbody, *[h.body for h in node.handlers]]
         return all(_keeps(s) or isinstance(s, ast.Pass) for b in blocks for s in b)
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-        return True  # a docstring
-    return False
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)  # a docstring
 
 
 def _describe(node: ast.stmt, lines: list[str]) -> str:
@@ -141,7 +150,7 @@ def _notebook_cells(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
     import nbformat
 
     try:
-        nb = nbformat.read(str(path), as_version=4)
+        nb = nbformat.read(str(path), as_version=4)  # type: ignore[no-untyped-call]
     except Exception as exc:  # nbformat raises many types for broken files
         return [], [f"{path.name}: not a readable notebook ({type(exc).__name__}: {str(exc)[:120]})"]
     cells = []
@@ -156,8 +165,7 @@ def _notebook_cells(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
                 continue  # %%bash, %%writefile...: not Python
             lines[0] = ""
         cleaned = [
-            "" if line.lstrip().startswith(("%", "!", "?")) or line.rstrip().endswith("?") else line
-            for line in lines
+            "" if line.lstrip().startswith(("%", "!", "?")) or line.rstrip().endswith("?") else line for line in lines
         ]
         cells.append((f"{path.name}, cell {index}", "\n".join(cleaned)))
     return cells, []

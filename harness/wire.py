@@ -50,9 +50,7 @@ def encode(header: dict[str, Any], tensors: list[torch.Tensor]) -> bytes:
     for t in tensors:
         c = t.detach().cpu().contiguous()
         raw = c.view(torch.uint8).numpy().tobytes() if c.numel() else b""
-        meta.append(
-            {"dtype": _NAMES[c.dtype], "shape": list(c.shape), "offset": offset, "nbytes": len(raw)}
-        )
+        meta.append({"dtype": _NAMES[c.dtype], "shape": list(c.shape), "offset": offset, "nbytes": len(raw)})
         blobs.append(raw)
         offset += len(raw)
     head = json.dumps({**header, "tensors": meta}, default=str).encode()

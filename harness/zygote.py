@@ -28,6 +28,7 @@ import struct
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -53,10 +54,10 @@ def _preload() -> None:
     # A child forked after a multi-threaded torch op deadlocks in its first matmul.
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
-    import torch.nn.functional  # noqa: F401
+    import torch.nn.functional
 
-    import harness.confine  # noqa: F401
-    import harness.probes  # noqa: F401
+    import harness.confine
+    import harness.probes
     import harness.wire  # noqa: F401
 
 
@@ -90,7 +91,7 @@ def _read_only_paths() -> list[Path]:
     return sorted(paths)
 
 
-def _confine(layers: list[str], workdir: Path, limits: dict[str, Any]) -> list[str]:
+def _confine(layers: list[str] | tuple[str, ...], workdir: Path, limits: dict[str, Any]) -> list[str]:
     """Apply the requested layers in the only order that works; return those that failed."""
     from harness import confine as c
 
@@ -109,10 +110,13 @@ def _confine(layers: list[str], workdir: Path, limits: dict[str, Any]) -> list[s
             processes=int(limits["processes"]) if os.getuid() != 0 else None,
         )
     )
-    steps = [
+    steps: list[tuple[str, Callable[[], object]]] = [
         ("namespaces", lambda: c.isolate_namespaces(workdir, int(limits["tmpfs_mib"]))),
         ("capabilities", c.drop_capabilities),
-        ("landlock", lambda: c.apply_landlock(_read_only_paths() + [Path(f"/proc/{os.getpid()}")], [workdir])),
+        (
+            "landlock",
+            lambda: c.apply_landlock([*_read_only_paths(), Path(f"/proc/{os.getpid()}")], [workdir]),
+        ),
         ("seccomp", c.apply_seccomp),
     ]
     for name, step in steps:

@@ -4,8 +4,9 @@ The cache is JSON (plain numbers, never pickle) and is written atomically.  It
 is valid only for the exact provenance it records: harness version, a hash of
 the reference code, torch and numba versions, the devices, the content hash of
 the spec's inputs and experiments (the part that determines expected values, so
-retuning a band or a weight does not cost a rebuild), the data hashes and the seeds.  Any difference makes it stale, and the
-caller rebuilds it; a stale or damaged cache is never used.
+retuning a band or a weight does not cost a rebuild), the data hashes and the
+seeds.  Any difference makes it stale, and the caller rebuilds it; a stale or
+damaged cache is never used.
 """
 
 from __future__ import annotations

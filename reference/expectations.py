@@ -97,8 +97,7 @@ class Expectations:
         """The grading band for ``quantity``: the union of the per-device bands."""
         bound = self.bound(experiment, spec.lower_bound)
         return union(
-            derive_band(self.samples(experiment, quantity, device), spec, bound, device)
-            for device in self.devices
+            derive_band(self.samples(experiment, quantity, device), spec, bound, device) for device in self.devices
         )
 
     @property

@@ -104,8 +104,6 @@ def load_ratings(path: Path | None, movies: int | None = None) -> Ratings:
         raise DataError(f"{path}: is a folder; expected a ratings.pt file") from None
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"{path}: not a tensor saved with torch.save (refused to unpickle: {first[:200]})"
-        ) from None
+        raise DataError(f"{path}: not a tensor saved with torch.save (refused to unpickle: {first[:200]})") from None
     t = validate_ratings(obj, str(path), movies)
     return Ratings(t, str(path), False, tensor_hash(t))

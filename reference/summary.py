@@ -23,13 +23,10 @@ def summarise(spec: Spec, exp: Expectations, data: Datasets) -> str:
     ]
     if data.ratings is not None:
         r = data.ratings
-        lines.append(
-            f"ratings: {r.source}, {tuple(r.tensor.shape)}, density {r.density:.3f}, sha256 {r.sha256[:12]}"
-        )
+        lines.append(f"ratings: {r.source}, {tuple(r.tensor.shape)}, density {r.density:.3f}, sha256 {r.sha256[:12]}")
     lines.append("")
     lines.append(
-        f"{'experiment':<10} {'quantity':<14} {'device':<6} "
-        f"{'min':>10} {'median':>10} {'p95':>10} {'max':>10}"
+        f"{'experiment':<10} {'quantity':<14} {'device':<6} {'min':>10} {'median':>10} {'p95':>10} {'max':>10}"
     )
     q = torch.tensor([0.0, 0.5, 0.95, 1.0], dtype=torch.float64)
     for device, dists in exp.distributions.items():
@@ -38,9 +35,7 @@ def summarise(spec: Spec, exp: Expectations, data: Datasets) -> str:
                 if samples[0].numel() != 1:
                     continue
                 values = torch.quantile(samples.reshape(-1), q)
-                lines.append(
-                    f"{name:<10} {quantity:<14} {device:<6} " + " ".join(f"{_fmt(v):>10}" for v in values)
-                )
+                lines.append(f"{name:<10} {quantity:<14} {device:<6} " + " ".join(f"{_fmt(v):>10}" for v in values))
             for bound, value in dist.bounds.items():
                 lines.append(f"{name:<10} {bound:<14} {device:<6} {value:>10.6g}  (exact)")
     lines.append("")

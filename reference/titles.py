@@ -39,8 +39,7 @@ class Titles:
         if rows:
             listed = ", ".join(str(r) for r in rows)
             raise DataError(
-                f"{self.source}: title {title!r} appears on {len(rows)} rows ({listed}); "
-                "it cannot be looked up by name"
+                f"{self.source}: title {title!r} appears on {len(rows)} rows ({listed}); it cannot be looked up by name"
             )
         close = difflib.get_close_matches(title, self.names, n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

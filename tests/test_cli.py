@@ -24,9 +24,7 @@ def test_console_script_version_and_help() -> None:
     assert "reference" in out.stdout and "spec" in out.stdout and "bench" in out.stdout
 
 
-@pytest.mark.parametrize(
-    "command", [["reference"], ["reference", "build"], ["spec"], ["spec", "check"], ["bench"]]
-)
+@pytest.mark.parametrize("command", [["reference"], ["reference", "build"], ["spec"], ["spec", "check"], ["bench"]])
 def test_every_command_has_help(run_cli, command: list[str]) -> None:
     result = run_cli(*command, "--help")
     assert result.code == 0

@@ -32,9 +32,7 @@ def test_duplicate_title_lookup_lists_its_rows() -> None:
 
 
 def test_missing_title_suggests_close_names() -> None:
-    with pytest.raises(
-        DataError, match="no movie titled 'A Beautifull Mind'; did you mean 'A Beautiful Mind'"
-    ):
+    with pytest.raises(DataError, match="no movie titled 'A Beautifull Mind'; did you mean 'A Beautiful Mind'"):
         load_titles().lookup("A Beautifull Mind")
 
 

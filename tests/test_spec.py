@@ -172,9 +172,7 @@ def test_random_yaml_never_crashes_the_loader(data: object) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(
-    st.dictionaries(st.sampled_from(["marks", "kind", "id", "checks", "answers", "function"]), yaml_values)
-)
+@given(st.dictionaries(st.sampled_from(["marks", "kind", "id", "checks", "answers", "function"]), yaml_values))
 def test_random_question_never_crashes_the_loader(question: dict[str, object]) -> None:
     base = yaml.safe_load(LAB_SPEC.read_text())
     base["questions"][0] = {**base["questions"][0], **question}

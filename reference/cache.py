@@ -116,6 +116,7 @@ class CacheRead:
 
     distributions: dict[str, dict[str, Distribution]] | None
     reason: str
+    provenance: Provenance | None = None
 
 
 def read_cache(path: Path, wanted: Provenance) -> CacheRead:
@@ -141,4 +142,4 @@ def read_cache(path: Path, wanted: Provenance) -> CacheRead:
         }
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         return CacheRead(None, f"reference cache {path} is damaged ({exc.__class__.__name__})")
-    return CacheRead(dists, "reference cache is up to date")
+    return CacheRead(dists, "reference cache is up to date", found)

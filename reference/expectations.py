@@ -102,7 +102,11 @@ class Expectations:
 
     @property
     def sha256(self) -> str:
-        """Identity of these expectations (for results' provenance and resume rules)."""
+        """Identity of these expectations (for results' provenance and resume rules).
+
+        The build date is part of it: a rebuilt cache is a new identity even when
+        its numbers happen to be equal.
+        """
         return hashlib.sha256(repr(sorted(vars(self.provenance).items())).encode()).hexdigest()
 
 
@@ -163,9 +167,9 @@ def load_expectations(
     path = cache_path(cache_dir, spec)
     if not rebuild:
         found = read_cache(path, wanted)
-        if found.distributions is not None:
+        if found.distributions is not None and found.provenance is not None:
             log(f"{found.reason}: {path}")
-            return Expectations(wanted, found.distributions, path)
+            return Expectations(found.provenance, found.distributions, path)
         log(f"{found.reason}; building")
     distributions = build_expectations(spec, data, devices, log)
     save_cache(path, wanted, distributions)

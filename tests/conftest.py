@@ -60,3 +60,47 @@ def tiny_netflix(tmp_path: Path) -> tuple[Path, Path]:
     ratings = tmp_path / "ratings.pt"
     torch.save(synthetic_ratings((30, 200), seed=5), ratings)
     return ratings, titles
+
+
+CACHE_DIR = ROOT / ".labgrade-cache"  # shared with `make demo`; rebuilt only when stale
+
+
+@pytest.fixture(scope="session")
+def lab():
+    """The lab spec and its expectations (synthetic ratings), as `labgrade grade` loads them."""
+    from harness.spec import load_spec
+    from reference.expectations import load_datasets, load_expectations
+
+    spec = load_spec(LAB_SPEC)
+    data = load_datasets(spec, None, None)
+    return spec, load_expectations(spec, data, ["cpu"], CACHE_DIR, lambda _m: None)
+
+
+@pytest.fixture(scope="session")
+def fast_limits_spec(lab):
+    """The lab spec with short limits, so limit tests take seconds, not minutes."""
+    from dataclasses import replace
+
+    from harness.spec import Limits
+
+    spec, _ = lab
+    limits = Limits(time_per_call_s=3, cpu_per_call_s=2, memory_mib=768, processes=16, output_bytes=4096)
+    return replace(spec, limits=limits)
+
+
+@pytest.fixture(scope="session")
+def sandbox(fast_limits_spec):
+    from harness.sandbox import Sandbox
+
+    box = Sandbox(fast_limits_spec.limits)
+    box.start()
+    yield box
+    box.close()
+
+
+def grade_file(path: Path, spec, expectations, box, seed: int = 0):
+    """Grade one submission file through the same functions `labgrade grade` uses."""
+    from harness.grading import GradingOptions, grade_submission
+    from harness.submission import load_submission
+
+    return grade_submission(box, spec, expectations, load_submission(path), GradingOptions(seed=seed))

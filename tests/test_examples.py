@@ -1,0 +1,154 @@
+"""Does every example submission get its expected marks and feedback through `labgrade grade`?"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CACHE_DIR, LAB_SPEC, ROOT
+
+SUBMISSIONS = ROOT / "submissions"
+
+# name -> {question: expected score}, and a phrase the feedback must contain.
+EXPECTED: dict[str, tuple[dict[str, float], str]] = {
+    "correct": ({"1.1": 1, "3.1": 1, "1.2": 0, "2.1": 0, "3.2": 0, "4.1": 0}, "no answer for 1.2"),
+    "correct-with-answers": ({"1.1": 1, "1.2": 1, "2.1": 1, "3.1": 1, "3.2": 1, "4.1": 1}, "marked by hand"),
+    "messy-notebook": ({"1.1": 1, "3.1": 1}, "Skipped top-level code"),
+    "loops-over-rank": (
+        {"1.1": 0.4, "1.2": 1, "2.1": 1, "3.1": 0.4, "3.2": 1, "4.1": 0},
+        "row 2 of U never changes",
+    ),
+    "transposed-v": ({"1.1": 0.2, "3.1": 0.2}, "did you return V transposed?"),
+    "init-randn": ({"1.1": 0.7, "3.1": 0.7}, "expected U(0, 1)"),
+    "ignores-lr": ({"1.1": 0.7, "3.1": 0.7}, "lr is ignored"),
+    "ignores-epochs": ({"1.1": 0.7, "3.1": 0.7}, "num_epochs is ignored"),
+    "reseeds-inside": ({"1.1": 0.7, "3.1": 0.7}, "identical under different seeds"),
+    "svd-not-sgd": ({"1.1": 0.7, "3.1": 0}, "identical under different seeds"),
+    "mask-ignored": ({"1.1": 1, "3.1": 0.7}, "the mask is not honoured"),
+    "modifies-input": ({"1.1": 1, "3.1": 0.7}, "modified its input tensors in place"),
+    "changes-default-dtype": ({"1.1": 0.7, "3.1": 1}, "default dtype was changed"),
+    "renamed-parameters": ({"1.1": 0.8, "3.1": 0}, "parameter 2 is called `k`; the lab calls it `rank`"),
+    "syntax-error": ({"1.1": 0, "3.1": 0}, "syntax-error.py, line 5: syntax error"),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, run_cli_module, lab) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    result = run_cli_module("grade", str(SUBMISSIONS), "--out", str(out), "--cache-dir", str(CACHE_DIR))
+    assert result.code == 0, result.err
+    return out
+
+
+@pytest.fixture(scope="module")
+def run_cli_module():
+    from harness.cli import main
+    from tests.conftest import CliResult
+
+    def run(*args: str) -> CliResult:
+        import contextlib
+        import io
+
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+        return CliResult(int(code), out.getvalue(), err.getvalue())
+
+    return run
+
+
+def _results(out: Path, name: str) -> dict:
+    return json.loads((out / name / "results.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_example_gets_its_expected_marks(graded: Path, name: str) -> None:
+    scores, phrase = EXPECTED[name]
+    results = _results(graded, name)
+    by_question = {t["number"]: t["score"] for t in results["tests"]}
+    for question, expected in scores.items():
+        assert by_question[question] == pytest.approx(expected), (question, results["tests"])
+    text = results["output"] + "\n".join(t["output"] for t in results["tests"])
+    assert phrase in text
+
+
+def test_every_example_submission_is_covered(graded: Path) -> None:
+    """Is each example in submissions/ graded and listed in EXPECTED (so none goes untested)?"""
+    names = {p.stem if p.is_file() else p.name for p in SUBMISSIONS.iterdir() if not p.name.startswith(".")}
+    assert names == set(EXPECTED)
+    assert {p.name for p in graded.iterdir() if p.is_dir()} == names
+
+
+def test_results_json_follows_gradescope_schema(graded: Path) -> None:
+    results = _results(graded, "loops-over-rank")
+    assert set(results) >= {"score", "execution_time", "output", "tests"}
+    for test in results["tests"]:
+        assert set(test) >= {"name", "number", "score", "max_score", "status", "output", "visibility"}
+        assert test["status"] in ("passed", "failed")
+        assert test["visibility"] in ("visible", "hidden", "after_published", "after_due_date")
+    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
+    assert [t["number"] for t in results["tests"]] == ["1.1", "1.2", "2.1", "3.1", "3.2", "4.1"]
+
+
+def test_gradebook_has_a_row_per_submission(graded: Path) -> None:
+    rows = list(csv.DictReader((graded / "gradebook.csv").open()))
+    assert [r["name"] for r in rows] == sorted(EXPECTED)
+    assert list(rows[0]) == ["name", "total", "max", "1.1", "1.2", "2.1", "3.1", "3.2", "4.1", "status"]
+    status = {r["name"]: r["status"] for r in rows}
+    assert status["syntax-error"] == "error" and status["correct"] == "graded"
+
+
+def test_reported_answer_that_the_code_cannot_produce_is_flagged(graded: Path) -> None:
+    results = _results(graded, "loops-over-rank")
+    feedback = next(t["output"] for t in results["tests"] if t["number"] == "1.2")
+    assert "cannot come from it" in feedback
+
+
+def test_regrading_gives_identical_scores_and_feedback(graded: Path, run_cli_module, tmp_path: Path) -> None:
+    """Is a grade reproducible: same submission, same seed, same results?"""
+    target = SUBMISSIONS / "loops-over-rank"
+    result = run_cli_module("grade", str(target), "--out", str(tmp_path), "--cache-dir", str(CACHE_DIR))
+    assert result.code == 0
+    again, first = _results(tmp_path, "loops-over-rank"), _results(graded, "loops-over-rank")
+    for results in (again, first):
+        results.pop("execution_time")
+    assert again == first
+
+
+def test_student_self_check(run_cli_module) -> None:
+    """Does `labgrade check` show visible checks with hints and exit 0 only when all pass?"""
+    good = run_cli_module("check", str(SUBMISSIONS / "correct-with-answers"), "--cache-dir", str(CACHE_DIR))
+    assert good.code == 0, good.out + good.err
+    assert "total 6.00 / 6" in good.out
+    bad = run_cli_module("check", str(SUBMISSIONS / "loops-over-rank"), "--cache-dir", str(CACHE_DIR))
+    assert bad.code == 1
+    assert "row 2 of U never changes" in bad.out and "hint: check the loop over rows" in bad.out
+    missing = run_cli_module("check", str(ROOT / "README.md"))
+    assert missing.code == 2 and "not a submission" in missing.err
+
+
+def test_folder_entries_that_are_not_submissions_are_skipped(run_cli_module, tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not a submission")
+    (folder / "a.py").write_text((SUBMISSIONS / "correct.py").read_text())
+    (folder / "b.py").write_text("def sgd_factorise(:\n")
+    broken = folder / "c.ipynb"
+    broken.write_text("{not json")
+    out = tmp_path / "out"
+    result = run_cli_module("grade", str(folder), "--out", str(out), "--cache-dir", str(CACHE_DIR))
+    assert result.code == 0, result.err
+    assert "notes.txt: not a submission" in result.err
+    assert "graded 3, skipped 1" in result.out
+    notebook = _results(out, "c")
+    assert "not a readable notebook" in notebook["output"]
+
+
+def test_spec_error_is_exit_2_and_nothing_graded(run_cli_module, tmp_path: Path) -> None:
+    bad = ROOT / "tests" / "files" / "specs" / "bad" / "unknown-key.yaml"
+    result = run_cli_module("grade", str(SUBMISSIONS / "correct.py"), "--out", str(tmp_path), "--spec", str(bad))
+    assert result.code == 2 and "unknown key" in result.err
+    assert not any(tmp_path.iterdir())

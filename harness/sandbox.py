@@ -60,6 +60,22 @@ class Confinement:
         return not self.missing
 
 
+def require_confinement(layers: dict[str, str], required: bool) -> Confinement:
+    """Turn the zygote's layer report into a :class:`Confinement`; refuse if one is required and missing.
+
+    Raises:
+        UserError: ``required`` and a layer does not hold (names each, and the way out).
+    """
+    confinement = Confinement(layers=layers, required=required)
+    if required and not confinement.complete:
+        missing = "; ".join(f"{k}: {v}" for k, v in confinement.missing.items())
+        raise UserError(
+            f"cannot confine student code on this machine ({missing}). Grading needs every "
+            "layer; run with --unconfined to grade anyway (each result will say so)."
+        )
+    return confinement
+
+
 @dataclass
 class Sandbox:
     """A running zygote plus a memo of observations (same code + same call = same observation)."""
@@ -98,15 +114,11 @@ class Sandbox:
         hello = self._receive()
         if hello is None:
             raise RuntimeError("the sandbox process did not start")
-        layers = json.loads(hello)["layers"]
-        self.confinement = Confinement(layers=layers, required=self.required)
-        if self.required and not self.confinement.complete:
+        try:
+            self.confinement = require_confinement(json.loads(hello)["layers"], self.required)
+        except UserError:
             self.close()
-            missing = "; ".join(f"{k}: {v}" for k, v in self.confinement.missing.items())
-            raise UserError(
-                f"cannot confine student code on this machine ({missing}). Grading needs every "
-                "layer; run with --unconfined to grade anyway (each result will say so)."
-            )
+            raise
         return self.confinement
 
     def _receive(self) -> bytes | None:

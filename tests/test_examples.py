@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CACHE_DIR, LAB_SPEC, ROOT
+from tests.conftest import CACHE_DIR, ROOT
 
 SUBMISSIONS = ROOT / "submissions"
 

@@ -197,8 +197,10 @@ def drop_capabilities() -> None:
 
 
 def make_undumpable() -> None:
-    """Keep other processes of the same uid from reading this one's memory via /proc."""
-    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    """Keep other processes of the same uid from reading this one's memory via /proc (Linux only)."""
+    prctl = getattr(_libc, "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 # --- Landlock ------------------------------------------------------------------------------

@@ -147,7 +147,8 @@ class Sandbox:
                 "tmpfs_mib": TMPFS_MIB,
             },
             "layers": [k for k, v in self.confinement.layers.items() if v == "ok"],
-            "strict": True,
+            # Grading refuses to run a child whose confinement failed; a self-check goes on.
+            "strict": self.required,
         }
         body = json.dumps(request, sort_keys=True).encode()
         key = hashlib.sha256(body).hexdigest()

@@ -102,14 +102,17 @@ def _confine(layers: list[str] | tuple[str, ...], workdir: Path, limits: dict[st
         for line in status.splitlines():
             if line.startswith("VmData:"):
                 data += int(line.split()[1]) * 1024  # the warm torch already mapped
-    c.apply_rlimits(
-        c.RLimits(
-            cpu_s=max(1, int(limits["cpu_s"])),
-            data_bytes=data,
-            file_bytes=int(limits["tmpfs_mib"]) << 20,
-            processes=int(limits["processes"]) if os.getuid() != 0 else None,
+    try:
+        c.apply_rlimits(
+            c.RLimits(
+                cpu_s=max(1, int(limits["cpu_s"])),
+                data_bytes=data,
+                file_bytes=int(limits["tmpfs_mib"]) << 20,
+                processes=int(limits["processes"]) if os.getuid() != 0 else None,
+            )
         )
-    )
+    except (OSError, ValueError) as exc:  # some systems refuse some limits (macOS: RLIMIT_DATA)
+        failed.append(f"rlimits: {exc}")
     steps: list[tuple[str, Callable[[], object]]] = [
         ("namespaces", lambda: c.isolate_namespaces(workdir, int(limits["tmpfs_mib"]))),
         ("capabilities", c.drop_capabilities),
@@ -165,7 +168,9 @@ def _child(request: dict[str, Any], workdir: Path, result_w: int, output_w: int)
 def _kill_descendants() -> None:
     """Kill every process left below the zygote (it is their subreaper) and reap them."""
     me = os.getpid()
-    for entry in Path("/proc").iterdir():
+    proc = Path("/proc")
+    entries = list(proc.iterdir()) if proc.is_dir() else []  # no /proc (macOS): reaping below still runs
+    for entry in entries:
         if not entry.name.isdigit():
             continue
         try:

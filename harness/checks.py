@@ -556,6 +556,18 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(float(value)) else None
 
 
+def _numeric_answer(ctx: Context, check: CheckSpec, name: str) -> float | CheckOutcome:
+    """The reported number ``name``, or the failed outcome saying why there is none."""
+    value, missing = _answer(ctx, name)
+    if missing:
+        hint = f'add `"{ctx.question.id}": {{{name}: <number>}}` to answers.yaml'
+        return _out(check, False, missing, hint)
+    number = _number(value)
+    if number is None:
+        return _out(check, False, f"{ctx.question.id} {name}: expected a number, got {str(value)[:40]!r}")
+    return number
+
+
 def _provenance_note(ctx: Context, experiment: str, quantity: str, value: float) -> str:
     """Say so when a reported number cannot come from the submitted code's own runs."""
     obs = ctx.related.get(experiment)
@@ -580,12 +592,9 @@ def _provenance_note(ctx: Context, experiment: str, quantity: str, value: float)
 def check_answer_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
     """A reported number lies in the reference band of the experiment's quantity."""
     name, experiment, quantity = (str(check.params[k]) for k in ("answer", "experiment", "quantity"))
-    value, missing = _answer(ctx, name)
-    if missing:
-        return _out(check, False, missing, f'add `"{ctx.question.id}": {{{name}: <number>}}` to answers.yaml')
-    number = _number(value)
-    if number is None:
-        return _out(check, False, f"{ctx.question.id} {name}: expected a number, got {str(value)[:40]!r}")
+    number = _numeric_answer(ctx, check, name)
+    if isinstance(number, CheckOutcome):
+        return number
     band = _band(ctx, experiment, quantity, check.params["band"])
     note = _provenance_note(ctx, experiment, quantity, number)
     source = ctx.expectations.provenance.data.get("ratings_source")
@@ -608,12 +617,9 @@ def check_answer_close(ctx: Context, check: CheckSpec) -> CheckOutcome:
     """A reported number is within ``rtol`` of an exact reference value."""
     name, experiment, quantity = (str(check.params[k]) for k in ("answer", "experiment", "quantity"))
     rtol = float(check.params["rtol"])
-    value, missing = _answer(ctx, name)
-    if missing:
-        return _out(check, False, missing, f'add `"{ctx.question.id}": {{{name}: <number>}}` to answers.yaml')
-    number = _number(value)
-    if number is None:
-        return _out(check, False, f"{ctx.question.id} {name}: expected a number, got {str(value)[:40]!r}")
+    number = _numeric_answer(ctx, check, name)
+    if isinstance(number, CheckOutcome):
+        return number
     ref = float(ctx.expectations.samples(experiment, quantity).reshape(-1)[0])
     if abs(number - ref) <= rtol * abs(ref):
         return _out(check, True, f"{name} = {_fmt(number)} matches {_fmt(ref)} (within {rtol:g} relative)")

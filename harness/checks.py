@@ -248,6 +248,18 @@ def student_losses(ctx: Context, quantity: str) -> list[tuple[int, float]]:
     return out
 
 
+def _strip_plot(title: str, samples: torch.Tensor, band: Band, values: list[float]) -> dict[str, Any]:
+    """Plot data for the report: reference samples, band, bound and the student's values."""
+    return {
+        "kind": "strip",
+        "title": title,
+        "samples": [float(x) for x in samples.reshape(-1)],
+        "band": [float(band.low), float(band.high)],
+        "bound": band.bound if band.spec.lower_bound == "eckart_young" else None,
+        "values": values,
+    }
+
+
 def _band(ctx: Context, experiment: str, quantity: str, band: BandSpec) -> Band:
     return ctx.expectations.band(experiment, quantity, band)
 
@@ -267,7 +279,11 @@ def check_loss_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
     ref = (
         f"the reference gives {_fmt(float(samples.min()))} to {_fmt(float(samples.max()))} over {samples.numel()} seeds"
     )
-    details: dict[str, Any] = {"losses": [v for _, v in losses], "band": [float(band.low), float(band.high)]}
+    details: dict[str, Any] = {
+        "losses": [v for _, v in losses],
+        "band": [float(band.low), float(band.high)],
+        "plot": _strip_plot(f"your {quantity} (dots) against {samples.numel()} reference runs", samples, band, values),
+    }
     if band.bound is not None and median < float(band.low) and band.spec.lower_bound == "eckart_young":
         return _out(
             check,
@@ -603,13 +619,17 @@ def check_answer_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
         if source == "synthetic" and experiment == "netflix"
         else ""
     )
+    samples = ctx.expectations.samples(experiment, quantity)
+    plot = _strip_plot(f"your {name} (dot) against {samples.numel()} reference runs", samples, band, [number])
     if bool(band.contains(number)):
-        return _out(check, True, f"{name} = {_fmt(number)} is in the reference band {band.describe()}{data}.{note}")
+        message = f"{name} = {_fmt(number)} is in the reference band {band.describe()}{data}.{note}"
+        return _out(check, True, message, plot=plot)
     return _out(
         check,
         False,
         f"{name} = {_fmt(number)} is outside the reference band {band.describe()}{data}.{note}",
         "recompute it with the lab's defaults",
+        plot=plot,
     )
 
 
@@ -651,15 +671,22 @@ def check_completion_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
     matrix = torch.tensor([[float(x) for x in r] for r in rows], dtype=torch.float64)
     band = _band(ctx, experiment, "completed", check.params["band"])
     inside = band.contains(matrix)
+    plot = {
+        "kind": "matrix",
+        "title": "your entries (dots) against the reference band of each entry",
+        "values": matrix.tolist(),
+        "low": band.low.tolist(),
+        "high": band.high.tolist(),
+    }
     if bool(inside.all()):
-        return _out(check, True, "every entry of the completed matrix is in the reference band")
+        return _out(check, True, "every entry of the completed matrix is in the reference band", plot=plot)
     bad = [(int(i), int(j)) for i, j in (~inside).nonzero()]
     parts = [
         f"({i}, {j}) = {_fmt(float(matrix[i, j]))} "
         f"not in [{_fmt(float(band.low[i, j]))}, {_fmt(float(band.high[i, j]))}]"
         for i, j in bad[:3]
     ]
-    return _out(check, False, "; ".join(parts), "report U @ V.T of your masked factorisation, all entries")
+    return _out(check, False, "; ".join(parts), "report U @ V.T of your masked factorisation, all entries", plot=plot)
 
 
 CHECKS: dict[str, Check] = {

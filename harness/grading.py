@@ -8,6 +8,7 @@ exception.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -162,6 +163,8 @@ def grade_submission(
     status = "graded" if submission.has_code or submission.answers is not None else "error"
     return GradeReport(
         name=submission.name,
+        lab_title=spec.title,
+        graded_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         source=str(submission.path),
         submission_hash=submission.sha256,
         status=status,

@@ -89,6 +89,8 @@ class GradeReport:
     """Everything graded for one submission."""
 
     name: str
+    lab_title: str
+    graded_at: str
     source: str
     submission_hash: str
     status: str  # "graded" or "error"
@@ -139,6 +141,8 @@ class GradeReport:
             "extra_data": {
                 "labgrade": {
                     "name": self.name,
+                    "lab_title": self.lab_title,
+                    "graded_at": self.graded_at,
                     "source": self.source,
                     "submission_hash": self.submission_hash,
                     "status": self.status,

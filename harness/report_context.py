@@ -1,0 +1,125 @@
+"""Data -> render context: turn a results.json (Gradescope schema + labgrade extra data) into what templates show.
+
+Everything a submission wrote (names, messages, printed output) arrives here as
+data and leaves as plain strings; escaping is the templates' job (Jinja2
+autoescape), so nothing here builds markup.  A ``Fit`` level says how much text
+to keep, so the renderer can shorten feedback until the page count is 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness.plots import plot_from_details
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How much text to keep: message length, lines per question, base font size."""
+
+    level: int
+    message_chars: int
+    lines_per_question: int
+    font_pt: float
+    notes: int
+    plots: bool
+
+
+FITS = (
+    Fit(0, 420, 6, 8.6, 4, True),
+    Fit(1, 240, 4, 8.0, 3, True),
+    Fit(2, 150, 3, 7.4, 2, True),
+    Fit(3, 90, 2, 7.0, 1, False),
+    Fit(4, 60, 1, 6.5, 1, False),
+)
+
+
+def _cut(text: Any, limit: int) -> str:
+    s = " ".join(str(text).split())  # newlines and runs of spaces from student text collapse
+    return s if len(s) <= limit else s[: max(limit - 1, 1)] + "…"
+
+
+def _score(x: Any) -> str:
+    try:
+        return f"{float(x):.2f}".rstrip("0").rstrip(".")
+    except (TypeError, ValueError):
+        return "?"
+
+
+def question_context(test: dict[str, Any], fit: Fit) -> dict[str, Any]:
+    """One question's row: marks, verdict, the check lines that matter, a picture, free text."""
+    extra = test.get("extra_data") if isinstance(test.get("extra_data"), dict) else {}
+    checks = extra.get("checks") if isinstance(extra.get("checks"), list) else []
+    lines: list[dict[str, str]] = []
+    hidden = 0
+    plot = None
+    for c in checks:
+        if not isinstance(c, dict):
+            continue
+        details = c.get("details") if isinstance(c.get("details"), dict) else {}
+        if plot is None and fit.plots:
+            plot = plot_from_details(details)
+        if not c.get("visible", True):
+            hidden += 1
+            continue
+        passed = c.get("passed")
+        status = "pass" if passed is True else "fail" if passed is False else "na"
+        lines.append(
+            {
+                "status": status,
+                "kind": _cut(c.get("kind", ""), 30),
+                "message": _cut(c.get("message", ""), fit.message_chars),
+                "hint": _cut(c.get("hint", ""), fit.message_chars) if passed is False else "",
+            }
+        )
+    # Failures first (they teach), then passes; keep as many as the fit allows.
+    lines.sort(key=lambda line: {"fail": 0, "pass": 1, "na": 2}[line["status"]])
+    shown = lines[: fit.lines_per_question]
+    free = extra.get("free_text") if isinstance(extra.get("free_text"), list) else []
+    score, max_score = test.get("score", 0), test.get("max_score", 0)
+    return {
+        "number": _cut(test.get("number", ""), 12),
+        "title": _cut(str(test.get("name", "")).split(" ", 1)[-1], 80),
+        "score": _score(score),
+        "max_score": _score(max_score),
+        "status": "pass" if test.get("status") == "passed" else "fail",
+        "lines": shown,
+        "more": len(lines) - len(shown),
+        "hidden": hidden,
+        "free_text": [_cut(t, 140) for t in free[:3]],
+        "plot": plot,
+    }
+
+
+def report_context(results: dict[str, Any], fit: Fit = FITS[0]) -> dict[str, Any]:
+    """The whole page's context from a results.json dictionary."""
+    extra = results.get("extra_data", {}) if isinstance(results.get("extra_data"), dict) else {}
+    meta = extra.get("labgrade", {}) if isinstance(extra.get("labgrade"), dict) else {}
+    prov = meta.get("provenance", {}) if isinstance(meta.get("provenance"), dict) else {}
+    tests = [t for t in results.get("tests", []) if isinstance(t, dict)]
+    output = str(results.get("output", "")).splitlines()
+    notes = [_cut(line, fit.message_chars) for line in output[1:] if line.strip()]
+    seeds = prov.get("seeds") if isinstance(prov.get("seeds"), list) else []
+    return {
+        "fit": fit,
+        "lab_title": _cut(meta.get("lab_title", "Lab"), 90),
+        "name": _cut(meta.get("name", "submission"), 60),
+        "score": _score(results.get("score", 0)),
+        "max_score": _score(meta.get("max_score", sum(float(t.get("max_score", 0)) for t in tests))),
+        "graded_at": _cut(meta.get("graded_at", ""), 40),
+        "source": _cut(str(meta.get("source", "")).rsplit("/", 1)[-1], 60),
+        "status": _cut(meta.get("status", ""), 20),
+        "questions": [question_context(t, fit) for t in tests[:12]],
+        "notes": notes[: fit.notes],
+        "more_notes": max(len(notes) - fit.notes, 0),
+        "provenance": {
+            "harness": _cut(prov.get("harness_version", "?"), 20),
+            "spec": _cut(f"{prov.get('spec_id', '?')} {str(prov.get('spec_hash', ''))[:12]}", 40),
+            "torch": _cut(prov.get("torch_version", "?"), 30),
+            "devices": _cut(", ".join(map(str, prov.get("devices", []))), 30),
+            "seeds": _cut(", ".join(map(str, seeds)), 40),
+            "data": _cut(prov.get("data_source", "?"), 30),
+            "unconfined": bool(prov.get("unconfined")),
+        },
+    }

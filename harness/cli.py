@@ -170,9 +170,16 @@ def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Harness seed (same seed, same grade).")
 @click.option("--unconfined", is_flag=True, help="Grade even where the sandbox cannot confine (said in every result).")
+@click.option("--no-pdf", is_flag=True, help="Skip the feedback PDFs and the class summary.")
 @data_options
 def grade(
-    paths: tuple[Path, ...], out: Path, seed: int, unconfined: bool, config_file: Path | None, **options: Any
+    paths: tuple[Path, ...],
+    out: Path,
+    seed: int,
+    unconfined: bool,
+    no_pdf: bool,
+    config_file: Path | None,
+    **options: Any,
 ) -> None:
     """Grade submissions (.py, .ipynb, or folders of them) into OUT/<name>/results.json and OUT/gradebook.csv."""
     from harness.batch import grade_paths
@@ -192,6 +199,8 @@ def grade(
         summary = grade_paths(
             list(paths), out, lab, exp, sandbox, GradingOptions(seed=seed, unconfined=unconfined), _log
         )
+    if summary.reports and not no_pdf:
+        _render_reports([out / r.name / "results.json" for r in summary.reports], out)
     for r in summary.reports:
         click.echo(f"{r.name:<32} {r.score:>5.2f} / {r.max_score:g}  {r.status}")
     click.echo(
@@ -202,6 +211,37 @@ def grade(
         _log(e)
     if summary.internal_errors:
         raise SystemExit(ExitCode.INTERNAL_ERROR)
+
+
+def _render_reports(results: list[Path], out: Path | None) -> None:
+    from harness.report import write_many
+    from harness.summary import write_summary
+
+    _log(f"rendering {len(results)} feedback PDF(s)")
+    write_many(results)
+    if out is not None:
+        written = write_summary(out)
+        if written:
+            _log(f"class summary: {written[1]} and {written[0]}")
+
+
+@cli.command("report")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def report(paths: tuple[Path, ...]) -> None:
+    """Re-render feedback.pdf from saved results (OUT/<name>/results.json), without regrading.
+
+    Given an output folder, renders every results.json in it and the class summary.
+    """
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.glob("*/results.json"))
+            if not found:
+                raise UserError(f"{path}: no */results.json in this folder")
+            _render_reports(found, path)
+        else:
+            from harness.report import write_feedback
+
+            click.echo(str(write_feedback(path)))
 
 
 @cli.command("check")

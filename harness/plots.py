@@ -111,8 +111,10 @@ def plot_from_details(details: dict[str, Any]) -> dict[str, Any] | None:
             return None
         cells = []
         for i, row in enumerate(rows[:6]):
-            r_values, r_low, r_high = _finite(row), _finite(low[i] if i < len(low) else []), _finite(
-                high[i] if i < len(high) else []
+            r_values, r_low, r_high = (
+                _finite(row),
+                _finite(low[i] if i < len(low) else []),
+                _finite(high[i] if i < len(high) else []),
             )
             cells.append(
                 [

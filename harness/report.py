@@ -17,13 +17,14 @@ import json
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from harness.errors import UserError
 from harness.report_context import FITS, report_context
@@ -41,28 +42,28 @@ def environment() -> Environment:
     )
 
 
-@dataclass
-class AssetFetcher:
-    """A WeasyPrint URL fetcher that serves only files inside the templates folder."""
+class AssetFetcher(URLFetcher):  # type: ignore[misc]
+    """A WeasyPrint URL fetcher that serves only files inside the templates folder.
 
-    root: Path = TEMPLATES
-    refused: list[str] = field(default_factory=list)
+    Everything else (``file:///etc/passwd``, any http URL, a path that climbs out
+    of the templates folder) is refused and listed in :attr:`refused`; WeasyPrint
+    then renders without the resource.
+    """
 
-    def fetch(self, url: str, headers: Any = None) -> Any:  # WeasyPrint's fetcher interface
-        """Return the asset for ``url``, or refuse (WeasyPrint then skips the resource)."""
-        from weasyprint.urls import URLFetcherResponse, URLFetchingError
+    def __init__(self, root: Path = TEMPLATES) -> None:
+        super().__init__(allowed_protocols=("file",), fail_on_errors=False)
+        self.root = root.resolve()
+        self.refused: list[str] = []
 
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        """Return the asset for ``url``, or refuse it."""
         parsed = urlparse(url)
         if parsed.scheme == "file":
             path = Path(unquote(parsed.path)).resolve()
-            if path.is_relative_to(self.root.resolve()) and path.is_file():
+            if path.is_relative_to(self.root) and path.is_file():
                 return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": _mime(path)})
         self.refused.append(url[:200])
         raise URLFetchingError(f"refused: {url[:80]}")
-
-    def __call__(self, url: str, headers: Any = None) -> Any:
-        """Older WeasyPrint versions call the fetcher as a function."""
-        return self.fetch(url, headers)
 
 
 def _mime(path: Path) -> str:

@@ -35,6 +35,14 @@ FITS = (
 )
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _cut(text: Any, limit: int) -> str:
     s = " ".join(str(text).split())  # newlines and runs of spaces from student text collapse
     return s if len(s) <= limit else s[: max(limit - 1, 1)] + "…"
@@ -49,15 +57,15 @@ def _score(x: Any) -> str:
 
 def question_context(test: dict[str, Any], fit: Fit) -> dict[str, Any]:
     """One question's row: marks, verdict, the check lines that matter, a picture, free text."""
-    extra = test.get("extra_data") if isinstance(test.get("extra_data"), dict) else {}
-    checks = extra.get("checks") if isinstance(extra.get("checks"), list) else []
+    extra = _dict(test.get("extra_data"))
+    checks = _list(extra.get("checks"))
     lines: list[dict[str, str]] = []
     hidden = 0
     plot = None
     for c in checks:
         if not isinstance(c, dict):
             continue
-        details = c.get("details") if isinstance(c.get("details"), dict) else {}
+        details = _dict(c.get("details"))
         if plot is None and fit.plots:
             plot = plot_from_details(details)
         if not c.get("visible", True):
@@ -76,7 +84,7 @@ def question_context(test: dict[str, Any], fit: Fit) -> dict[str, Any]:
     # Failures first (they teach), then passes; keep as many as the fit allows.
     lines.sort(key=lambda line: {"fail": 0, "pass": 1, "na": 2}[line["status"]])
     shown = lines[: fit.lines_per_question]
-    free = extra.get("free_text") if isinstance(extra.get("free_text"), list) else []
+    free = _list(extra.get("free_text"))
     score, max_score = test.get("score", 0), test.get("max_score", 0)
     return {
         "number": _cut(test.get("number", ""), 12),
@@ -94,13 +102,13 @@ def question_context(test: dict[str, Any], fit: Fit) -> dict[str, Any]:
 
 def report_context(results: dict[str, Any], fit: Fit = FITS[0]) -> dict[str, Any]:
     """The whole page's context from a results.json dictionary."""
-    extra = results.get("extra_data", {}) if isinstance(results.get("extra_data"), dict) else {}
-    meta = extra.get("labgrade", {}) if isinstance(extra.get("labgrade"), dict) else {}
-    prov = meta.get("provenance", {}) if isinstance(meta.get("provenance"), dict) else {}
+    extra = _dict(results.get("extra_data"))
+    meta = _dict(extra.get("labgrade"))
+    prov = _dict(meta.get("provenance"))
     tests = [t for t in results.get("tests", []) if isinstance(t, dict)]
     output = str(results.get("output", "")).splitlines()
     notes = [_cut(line, fit.message_chars) for line in output[1:] if line.strip()]
-    seeds = prov.get("seeds") if isinstance(prov.get("seeds"), list) else []
+    seeds = _list(prov.get("seeds"))
     return {
         "fit": fit,
         "lab_title": _cut(meta.get("lab_title", "Lab"), 90),

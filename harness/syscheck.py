@@ -53,7 +53,10 @@ def install_hint() -> str:
     """The command that installs what is missing on this kind of system."""
     if platform.system() == "Darwin":
         return "brew install pango"
-    return "sudo apt-get update && sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
+    return (
+        "sudo apt-get update && sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 "
+        "libharfbuzz-subset0 fonts-dejavu-core"
+    )
 
 
 def main() -> int:

@@ -153,3 +153,19 @@ def test_spec_error_is_exit_2_and_nothing_graded(run_cli_module, tmp_path: Path)
     result = run_cli_module("grade", str(SUBMISSIONS / "correct.py"), "--out", str(tmp_path), "--spec", str(bad))
     assert result.code == 2 and "unknown key" in result.err
     assert not any(tmp_path.iterdir())
+
+
+def test_every_example_has_a_one_page_feedback_pdf(graded: Path) -> None:
+    from pypdf import PdfReader
+
+    for name in EXPECTED:
+        assert len(PdfReader(str(graded / name / "feedback.pdf")).pages) == 1, name
+    assert len(PdfReader(str(graded / "summary.pdf")).pages) == 1
+
+
+def test_no_pdf_skips_the_pdfs(run_cli_module, tmp_path: Path) -> None:
+    target = SUBMISSIONS / "correct.py"
+    result = run_cli_module("grade", str(target), "--out", str(tmp_path), "--cache-dir", str(CACHE_DIR), "--no-pdf")
+    assert result.code == 0
+    assert (tmp_path / "correct" / "results.json").is_file()
+    assert not (tmp_path / "correct" / "feedback.pdf").exists() and not (tmp_path / "summary.pdf").exists()

@@ -18,7 +18,7 @@ def test_missing_pango_and_fonts_print_the_install_command(monkeypatch, capsys) 
     assert syscheck.main() == 1
     err = capsys.readouterr().err
     assert "missing library: Pango" in err and "no fonts installed" in err
-    assert "apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core" in err
+    assert "apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core" in err
 
 
 @pytest.mark.parametrize(("system", "hint"), [("Darwin", "brew install pango"), ("Linux", "apt-get")])

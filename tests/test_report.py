@@ -1,0 +1,164 @@
+"""Is every feedback PDF exactly one readable A4 page, safe against what students write?"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from harness.report import AssetFetcher, render_html, render_pdf, write_feedback
+from tests.conftest import CACHE_DIR, ROOT
+
+
+def _pages(pdf: bytes | Path) -> int:
+    import io
+
+    data = pdf.read_bytes() if isinstance(pdf, Path) else pdf
+    return len(PdfReader(io.BytesIO(data)).pages)
+
+
+def _text(pdf: bytes) -> str:
+    import io
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> Path:
+    """The report's listing graded through the CLI, PDFs included."""
+    import contextlib
+    import io
+
+    from harness.cli import main
+
+    out = tmp_path_factory.mktemp("out")
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = main(
+            ["grade", str(ROOT / "submissions" / "loops-over-rank"), "--out", str(out), "--cache-dir", str(CACHE_DIR)]
+        )
+    assert code == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def results(graded: Path) -> dict:
+    return json.loads((graded / "loops-over-rank" / "results.json").read_text())
+
+
+def test_grade_writes_a_one_page_a4_feedback_pdf(graded: Path) -> None:
+    pdf = graded / "loops-over-rank" / "feedback.pdf"
+    reader = PdfReader(str(pdf))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+    text = reader.pages[0].extract_text()
+    for phrase in ("loops-over-rank", "3.8", "row 2 of U never changes", "Hint", "Marked by hand", "torch 2.13.0"):
+        assert phrase in text, phrase
+
+
+def test_the_pdf_shows_pictures_from_the_data(results: dict) -> None:
+    html = render_html(results)
+    assert html.count("<svg") >= 4  # 1.1 and 1.2 losses, 3.1, 3.2's matrix (and its cells)
+    assert "Eckart-Young optimum" in html
+
+
+def test_class_summary_pdf_and_csv(graded: Path) -> None:
+    assert _pages(graded / "summary.pdf") == 1
+    rows = (graded / "summary.csv").read_text().splitlines()
+    assert rows[0] == "table,question,check,value,count"
+    assert "failure,1.1,diagnose,row 2 of U never changes,1" in rows
+    assert "marks,1.1,,0.4,1" in rows
+
+
+def test_report_command_rerenders_without_regrading(graded: Path, run_cli) -> None:
+    pdf = graded / "loops-over-rank" / "feedback.pdf"
+    pdf.unlink()
+    result = run_cli("report", str(graded / "loops-over-rank" / "results.json"))
+    assert result.code == 0 and _pages(pdf) == 1
+    again = run_cli("report", str(graded))
+    assert again.code == 0 and (graded / "summary.pdf").is_file()
+    bad = run_cli("report", str(graded / "nope.json"))
+    assert bad.code == 2 and "results file not found" in bad.err
+
+
+def _stress(results: dict) -> dict:
+    """Everything at once: a huge name, long messages and tracebacks, many checks and notes."""
+    r = copy.deepcopy(results)
+    r["extra_data"]["labgrade"]["name"] = "Ŝtüdent “quoted” name with spaces " * 12
+    r["output"] = "\n".join(["header"] + [f"note {i}: " + "skipped code " * 40 for i in range(30)])
+    base = r["tests"][0]
+    r["tests"] = []
+    for q in range(12):
+        t = copy.deepcopy(base)
+        t["number"] = f"{q}.1"
+        t["extra_data"]["checks"] = [
+            {
+                "kind": f"check{i}",
+                "passed": False,
+                "message": "Traceback line\n" * 80,
+                "hint": "h" * 900,
+                "visible": True,
+                "details": {},
+            }
+            for i in range(15)
+        ]
+        r["tests"].append(t)
+    return r
+
+
+def test_a_stress_case_still_fits_one_page(results: dict) -> None:
+    rendered = render_pdf(_stress(results))
+    assert _pages(rendered.pdf) == 1
+    assert rendered.level > 0  # it had to shorten
+
+
+def test_student_text_cannot_change_the_layout_or_load_anything(results: dict, tmp_path: Path) -> None:
+    """HTML and CSS in a message are shown as text; no URL outside the templates is fetched."""
+    evil = copy.deepcopy(results)
+    payload = (
+        '<h1>HACKED</h1><img src="file:///etc/passwd"><img src="http://example.com/x.png">'
+        "<style>body { display: none }</style>"
+    )
+    evil["extra_data"]["labgrade"]["name"] = payload
+    evil["tests"][0]["extra_data"]["checks"][0]["message"] = payload
+    html = render_html(evil)
+    assert "<h1>HACKED" not in html and "<img" not in html and "<style>body" not in html
+    assert "&lt;h1&gt;HACKED" in html
+    rendered = render_pdf(evil)
+    assert _pages(rendered.pdf) == 1 and rendered.refused == ()
+    text = _text(rendered.pdf)
+    assert "<h1>HACKED</h1>" in text.replace("\n", "")
+    assert "root:x:0:0" not in text
+
+
+def test_the_fetcher_refuses_everything_but_template_assets() -> None:
+    from weasyprint import HTML
+
+    fetcher = AssetFetcher()
+    html = (
+        '<link rel="stylesheet" href="report.css"><img src="file:///etc/passwd">'
+        '<img src="http://127.0.0.1:9/x.png"><link rel="stylesheet" href="file:///etc/hostname">'
+        '<img src="../pyproject.toml"><p>ok</p>'
+    )
+    from harness.report import TEMPLATES
+
+    HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher).write_pdf()
+    refused = " ".join(fetcher.refused)
+    assert "file:///etc/passwd" in refused and "127.0.0.1" in refused and "/etc/hostname" in refused
+    assert "pyproject.toml" in refused
+    assert "report.css" not in refused
+
+
+def test_write_feedback_rejects_what_is_not_results(tmp_path: Path) -> None:
+    from harness.errors import UserError
+
+    bad = tmp_path / "results.json"
+    bad.write_text("{not json")
+    with pytest.raises(UserError, match=r"not a results\.json"):
+        write_feedback(bad)
+    bad.write_text("[]")
+    with pytest.raises(UserError, match="no 'tests'"):
+        write_feedback(bad)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 import torch
@@ -93,14 +94,48 @@ def bench_reference(epochs: int, seeds: int, log: Callable[[str], None]) -> list
     return rows
 
 
-def format_rows(rows: list[BenchRow], epochs: int) -> str:
-    """A side-by-side table of baseline and candidate with the ratio."""
+def bench_reports(results_path: Path, copies: int, log: Callable[[str], None]) -> list[BenchRow]:
+    """Time feedback PDFs: one warm render, and a batch on all cores against one core.
+
+    Rows are in seconds per report (``epochs`` = 1 when formatted).
+    """
+    import json
+    import shutil
+    import tempfile
+
+    from harness.report import render_pdf, write_many
+
+    results = json.loads(results_path.read_text())
+    render_pdf(results)  # warm: fonts and templates loaded
+    warm, _ = _timed(lambda: render_pdf(results))
+    rows = [BenchRow("one report, warm", warm, warm, 0.0)]
+    folder = Path(tempfile.mkdtemp(prefix="labgrade-bench-"))
+    try:
+        paths = []
+        for i in range(copies):
+            target = folder / f"s{i}" / "results.json"
+            target.parent.mkdir()
+            shutil.copy(results_path, target)
+            paths.append(target)
+        log(f"bench: {copies} reports on one core")
+        serial, _ = _timed(lambda: write_many(paths, jobs=1))
+        log(f"bench: {copies} reports on all cores")
+        parallel, _ = _timed(lambda: write_many(paths))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    rows.append(BenchRow(f"{copies} reports: 1 core vs all", serial / copies, parallel / copies, 0.0))
+    return rows
+
+
+def format_rows(rows: list[BenchRow], epochs: int, unit: str = "ms/ep") -> str:
+    """A side-by-side table of baseline and candidate with the ratio (times per ``unit``)."""
     lines = [
-        f"{'benchmark':<28} {'baseline':>16} {'candidate':>16} {'speed-up':>9} {'max rel diff':>13}",
+        f"{'benchmark':<32} {'baseline':>{9 + len(unit)}} {'candidate':>{9 + len(unit)}} {'speed-up':>9} "
+        f"{'max rel diff':>13}",
     ]
     for r in rows:
         lines.append(
-            f"{r.name:<28} {1000 * r.baseline_s / epochs:>10.1f} ms/ep {1000 * r.candidate_s / epochs:>10.1f}"
-            f" ms/ep {r.speedup:>8.1f}x {r.max_rel_diff:>13.2e}"
+            f"{r.name:<32} {1000 * r.baseline_s / epochs:>8.1f} {unit} {1000 * r.candidate_s / epochs:>8.1f}"
+            f" {unit} {r.speedup:>8.1f}x {r.max_rel_diff:>13.2e}"
         )
     return "\n".join(lines)

@@ -6,6 +6,7 @@ and exit code 2; anything else is our bug: a traceback and exit code 3.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
 from collections.abc import Callable
@@ -141,18 +142,32 @@ def reference_build(config_file: Path | None, force: bool, **options: Any) -> No
     help="Epochs per timed run (cost per epoch is constant).",
 )
 @click.option(
-    "--seeds",
-    type=click.IntRange(1),
-    default=16,
-    show_default=True,
-    help="Seeds for the many-seed comparison.",
+    "--seeds", type=click.IntRange(1), default=16, show_default=True, help="Seeds for the many-seed comparison."
 )
-def bench(epochs: int, seeds: int) -> None:
+@click.option("--reports", type=click.IntRange(1), default=16, show_default=True, help="Reports in the PDF batch.")
+@click.option(
+    "--cache-dir", type=click.Path(path_type=Path), default=None, help=f"Reference cache (default: {Config.cache_dir})."
+)
+def bench(epochs: int, seeds: int, reports: int, cache_dir: Path | None) -> None:
     """Measure speed against baselines, side by side, and print the ratios."""
-    from harness.bench import bench_reference, format_rows
+    import tempfile
+
+    from harness.bench import bench_reference, bench_reports, format_rows
 
     rows = bench_reference(epochs, seeds, _log)
     click.echo(format_rows(rows, epochs))
+    with tempfile.TemporaryDirectory() as out:
+        sample = Path(__file__).resolve().parent.parent / "submissions" / "loops-over-rank"
+        args = ["grade", str(sample), "--out", out, "--no-pdf"]
+        if cache_dir is not None:
+            args += ["--cache-dir", str(cache_dir)]
+        _log("bench: grading one submission for a results.json to render")
+        with contextlib.redirect_stdout(sys.stderr):  # keep the benchmark's own output clean
+            code = main(args)
+        if code != ExitCode.OK:
+            raise UserError("bench: could not grade the sample submission")
+        rows = bench_reports(Path(out) / "loops-over-rank" / "results.json", reports, _log)
+        click.echo(format_rows(rows, 1, unit="ms/report"))
 
 
 def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:

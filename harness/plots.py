@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 WIDTH = 300.0
-HEIGHT = 46.0
+HEIGHT = 38.0
 PAD = 8.0
 
 
@@ -118,7 +118,7 @@ def plot_from_details(details: dict[str, Any]) -> dict[str, Any] | None:
             )
             cells.append(
                 [
-                    strip("", [], (r_low[j], r_high[j]), [r_values[j]], width=96, height=30)
+                    strip("", [], (r_low[j], r_high[j]), [r_values[j]], width=96, height=26)
                     for j in range(min(len(r_values), len(r_low), len(r_high), 6))
                 ]
             )

@@ -27,9 +27,9 @@ class Fit:
 
 
 FITS = (
-    Fit(0, 420, 6, 8.6, 4, True),
-    Fit(1, 240, 4, 8.0, 3, True),
-    Fit(2, 150, 3, 7.4, 2, True),
+    Fit(0, 320, 5, 8.2, 4, True),
+    Fit(1, 200, 4, 7.6, 3, True),
+    Fit(2, 140, 3, 7.2, 2, True),
     Fit(3, 90, 2, 7.0, 1, False),
     Fit(4, 60, 1, 6.5, 1, False),
 )
@@ -81,8 +81,10 @@ def question_context(test: dict[str, Any], fit: Fit) -> dict[str, Any]:
                 "hint": _cut(c.get("hint", ""), fit.message_chars) if passed is False else "",
             }
         )
-    # Failures first (they teach), then passes; keep as many as the fit allows.
-    lines.sort(key=lambda line: {"fail": 0, "pass": 1, "na": 2}[line["status"]])
+    # Failures first (they teach), the specific ones (a diagnosis, a wrong result) before the
+    # general ones (a loss outside the band), then passes; keep as many as the fit allows.
+    specific = ("diagnose", "result", "signature")
+    lines.sort(key=lambda line: ({"fail": 0, "pass": 1, "na": 2}[line["status"]], line["kind"] not in specific))
     shown = lines[: fit.lines_per_question]
     free = _list(extra.get("free_text"))
     score, max_score = test.get("score", 0), test.get("max_score", 0)

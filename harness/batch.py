@@ -7,6 +7,7 @@ the batch goes on, and the summary says so at the end.
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,13 +33,21 @@ class BatchSummary:
     gradebook: Path | None
 
 
+def safe_name(raw: str) -> str:
+    """A folder name for OUT/<name>: letters, digits, ``.``, ``_`` and ``-`` only, never starting with a dot.
+
+    A file called ``...py`` would otherwise become ``OUT/../results.json``.
+    """
+    cleaned = re.sub(r"[^\w.-]+", "_", raw).strip("._-")
+    return cleaned[:80] or "submission"
+
+
 def _unique_names(paths: list[Path]) -> list[str]:
     """Submission names (file stem or folder name), made unique with a suffix where they clash."""
     names: list[str] = []
     seen: dict[str, int] = {}
     for p in paths:
-        base = p.stem if p.is_file() else p.name
-        base = base.replace("/", "_") or "submission"
+        base = safe_name(p.stem if p.is_file() else p.name)
         count = seen.get(base, 0)
         seen[base] = count + 1
         names.append(base if count == 0 else f"{base}-{count + 1}")

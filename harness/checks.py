@@ -11,6 +11,7 @@ failing check names its hint.
 from __future__ import annotations
 
 import math
+import re
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class Context:
     answers: Mapping[str, Any] | None
     related: Mapping[str, FunctionObservations]
     problems: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
 
     def inputs(self) -> tuple[torch.Tensor, torch.Tensor | None, int]:
         """The experiment's A, M (or None) and rank."""
@@ -164,12 +166,35 @@ def check_signature(ctx: Context, check: CheckSpec) -> CheckOutcome:
 # --- result ----------------------------------------------------------------------------------
 
 
-def _result_problem(call: CallObservation, m: int, n: int, r: int, limit_s: float) -> tuple[str, str] | None:
+def _error_hint(call: CallObservation, skipped: tuple[str, ...]) -> str:
+    """A hint for an exception; for a NameError, where the name was set in code grading skips."""
+    error = call.error or {}
+    if error.get("type") == "NameError":
+        match = re.search(r"name '(\w+)' is not defined", str(error.get("message", "")))
+        if match:
+            name = match.group(1)
+            where = next((s for s in skipped if re.search(rf"\b{re.escape(name)}\b\s*=", s)), None)
+            if where:
+                return (
+                    f"`{name}` is set by top-level code that grading does not run ({where.split(':')[0]}); "
+                    "define it inside the function or as a plain constant"
+                )
+            return f"`{name}` is not defined when your function runs: import or define it at the top of your file"
+    return "run your function on the lab's matrix and read the error"
+
+
+def _result_problem(
+    call: CallObservation, m: int, n: int, r: int, limit_s: float, skipped: tuple[str, ...] = ()
+) -> tuple[str, str] | None:
     """Why a call's result is not two finite float tensors of shapes (m, r) and (n, r), with a hint."""
     if call.status != "ok" or call.error is not None:
-        return describe_failure(call, limit_s), "run your function on the lab's matrix and read the error"
+        return describe_failure(call, limit_s), _error_hint(call, skipped)
     if call.length != 2 or len(call.items) != 2:
-        what = call.container or (call.items[0].type_name if call.items else "nothing")
+        first = call.items[0] if call.items else None
+        what = call.container or (
+            "single tensor" if first is not None and first.tensor is not None else (first.type_name if first else None)
+        )
+        what = what or "nothing"
         count = f" of {call.length}" if call.length is not None and call.container else ""
         return (
             f"returned a {what}{count}; expected a tuple (U, V) of two tensors",
@@ -213,7 +238,7 @@ def check_result(ctx: Context, check: CheckSpec) -> CheckOutcome:
     m, n = A.shape
     defaults = [c for label, c in obs.calls.items() if label.startswith("default@")]
     for call in defaults:
-        problem = _result_problem(call, m, n, r, ctx.spec.limits.time_per_call_s)
+        problem = _result_problem(call, m, n, r, ctx.spec.limits.time_per_call_s, ctx.skipped)
         if problem is not None:
             return _out(check, False, f"under seed {call.seed}: {problem[0]}", problem[1], gate=True)
     # No timings in feedback: a regrade must give identical text.

@@ -78,7 +78,7 @@ def grade_question(
     """Run the question's checks in order and score them."""
     obs = observations.get(question.experiment or "") if question.kind == "function" else None
     answers = _answers_for(submission, question)
-    ctx = Context(spec, question, expectations, obs, answers, observations, submission.problems)
+    ctx = Context(spec, question, expectations, obs, answers, observations, submission.problems, submission.skipped)
     outcomes: list[CheckOutcome] = []
     blocked = False
     for check in question.checks:

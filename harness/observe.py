@@ -134,6 +134,74 @@ def _extra_args(
     return keywords
 
 
+def _clean_error(raw: Any) -> dict[str, Any] | None:
+    """Keep only the expected fields of a child's exception report, as short strings."""
+    if not isinstance(raw, dict):
+        return None
+    frames = []
+    for f in raw.get("frames", [])[:5] if isinstance(raw.get("frames"), list) else []:
+        if isinstance(f, dict):
+            line = f.get("line")
+            frames.append(
+                {
+                    "file": str(f.get("file", ""))[:200],
+                    "line": line if isinstance(line, int) else None,
+                    "code": str(f.get("code", ""))[:200],
+                }
+            )
+    return {
+        "type": str(raw.get("type", "Exception"))[:100],
+        "message": str(raw.get("message", ""))[:500],
+        "frames": frames,
+    }
+
+
+def _clean_load(raw: dict[str, Any]) -> dict[str, Any]:
+    errors = raw.get("errors") if isinstance(raw.get("errors"), list) else []
+    imports = raw.get("failed_imports") if isinstance(raw.get("failed_imports"), list) else []
+    assert isinstance(errors, list) and isinstance(imports, list)
+    return {
+        "errors": [e for e in (_clean_error(x) for x in errors[:5]) if e is not None],
+        "failed_imports": [str(x)[:200] for x in imports[:5]],
+    }
+
+
+def _clean_description(raw: dict[str, Any]) -> dict[str, Any]:
+    params = raw.get("params") if isinstance(raw.get("params"), list) else None
+    out: dict[str, Any] = {
+        "defined": raw.get("defined") is True,
+        "callable": raw.get("callable") is True,
+        "type": str(raw.get("type"))[:100] if raw.get("type") is not None else None,
+    }
+    if params is not None:
+        cleaned = []
+        for p in params[:32]:
+            if not isinstance(p, dict):
+                continue
+            default = p.get("default")
+            if isinstance(default, dict):
+                default = {k: (v if isinstance(v, bool | int | float | str) or v is None else str(v))
+                           for k, v in default.items() if k in ("value", "expr")}  # fmt: skip
+                if isinstance(default.get("value"), str):
+                    default["value"] = default["value"][:100]
+                if isinstance(default.get("expr"), str):
+                    default["expr"] = default["expr"][:100]
+            else:
+                default = None
+            cleaned.append(
+                {
+                    "name": str(p.get("name", ""))[:100],
+                    "kind": str(p.get("kind", ""))[:40],
+                    "default": default,
+                    "annotated": p.get("annotated") is True,
+                }
+            )
+        out["params"] = cleaned
+    if "signature_error" in raw:
+        out["signature_error"] = str(raw["signature_error"])[:200]
+    return out
+
+
 def _observe(label: str, seed: int, run: RunResult) -> CallObservation:
     if run.status != "ok" or run.decoded is None:
         status = run.status if run.status != "ok" else "wire_error"
@@ -156,12 +224,12 @@ def _observe(label: str, seed: int, run: RunResult) -> CallObservation:
             if isinstance(item, dict) and item.get("too_large"):
                 name = f"tensor of shape {tuple(item.get('shape', ()))} (too large)"
             items.append(Item(None, name[:100]))
-    error = call.get("error")
+    error = _clean_error(call.get("error"))
     return CallObservation(
         label=label,
         seed=seed,
         status="ok",
-        error=error if isinstance(error, dict) else None,
+        error=error,
         container=str(call["container"])[:40] if call.get("container") else None,
         length=int(call["length"]) if isinstance(call.get("length"), int) else (1 if items else None),
         items=tuple(items),
@@ -192,6 +260,7 @@ def observe_function(
     load = header.get("load") if isinstance(header.get("load"), dict) else {}
     glob = header.get("globals") if isinstance(header.get("globals"), dict) else {}
     assert isinstance(description, dict) and isinstance(load, dict) and isinstance(glob, dict)
+    load, description = _clean_load(load), _clean_description(description)
     if not description.get("callable"):
         return FunctionObservations(name, load, description, glob, {}, seeds)
     base_args = _arguments(spec, experiment)

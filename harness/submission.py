@@ -23,18 +23,12 @@ import yaml
 SOURCE_SUFFIXES = (".py", ".ipynb")
 MAX_SOURCE_BYTES = 2 << 20
 MAX_ANSWERS_BYTES = 256 << 10
-_CONSTANT_CALLS = {
-    "tensor",
-    "Tensor",
-    "as_tensor",
-    "zeros",
-    "ones",
-    "eye",
-    "arange",
-    "linspace",
-    "full",
-    "array",
-}
+# Calls that only build values (no I/O, no global state): `device = torch.device("cuda" if
+# torch.cuda.is_available() else "cpu")` and `A = torch.tensor([...])` stay runnable.
+_CONSTANT_CALLS = frozenset(
+    "tensor Tensor as_tensor zeros ones eye arange linspace full array device is_available dtype "
+    "int float str bool tuple list dict range len".split()
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +81,16 @@ def _is_constant_expr(node: ast.AST) -> bool:
         return _is_constant_expr(node.operand)
     if isinstance(node, ast.BinOp):
         return _is_constant_expr(node.left) and _is_constant_expr(node.right)
+    if isinstance(node, ast.IfExp):
+        return all(_is_constant_expr(n) for n in (node.test, node.body, node.orelse))
+    if isinstance(node, ast.Compare):
+        return _is_constant_expr(node.left) and all(_is_constant_expr(c) for c in node.comparators)
+    if isinstance(node, ast.BoolOp):
+        return all(_is_constant_expr(v) for v in node.values)
+    if isinstance(node, ast.Subscript):
+        return _is_constant_expr(node.value) and _is_constant_expr(node.slice)
+    if isinstance(node, ast.Slice):
+        return all(p is None or _is_constant_expr(p) for p in (node.lower, node.upper, node.step))
     if isinstance(node, ast.Call):
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
@@ -172,6 +176,8 @@ def _notebook_cells(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
 
 
 def _read_answers(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    if path.is_symlink():
+        return None, ["answers.yaml is a symbolic link; it was not read"]
     if not path.is_file():
         return None, []
     if path.stat().st_size > MAX_ANSWERS_BYTES:

@@ -1,20 +1,39 @@
-"""Grade many submissions into an output folder: one results.json each, then the gradebook.
+"""Grade many submissions into an output folder: in parallel, resumable, observable.
 
-One bad submission never stops the batch: a failure to read it becomes a report
-with status ``error``; an internal error while grading one is recorded for it and
-the batch goes on, and the summary says so at the end.
+* Each submission is graded by a worker process with its own sandbox (one warm
+  zygote per worker); its ``results.json`` is written atomically as soon as it is
+  graded, and the gradebook is rebuilt from the per-submission results at the end.
+* Resume: a submission whose content hash, spec hash, expectations hash and
+  harness version all match an existing result is skipped (``force`` regrades).
+* One bad submission never stops the batch: a failure to read it becomes a
+  report with status ``error``; an internal error while grading one is recorded
+  and the batch goes on; the summary says so at the end.
+* Two batches on the same output folder at once: the second stops with a clear
+  message (a lock file held with ``flock``, released even if the holder is killed).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
+import multiprocessing.util
+import os
 import re
+import sys
+import time
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, replace
+from multiprocessing import get_context
 from pathlib import Path
+from typing import Any, TextIO
 
+from harness import __version__
+from harness.errors import UserError
 from harness.grading import GradingOptions, grade_submission
-from harness.results import GradeReport, atomic_write, gradebook_csv, write_report
+from harness.results import atomic_write, gradebook_rows, write_report
 from harness.sandbox import Sandbox
 from harness.spec import Spec
 from harness.submission import discover, load_submission
@@ -24,13 +43,33 @@ Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
-class BatchSummary:
-    """What a batch did: reports written, entries skipped, internal errors, the gradebook."""
+class Outcome:
+    """What grading one submission produced (small, sent back from a worker)."""
 
-    reports: tuple[GradeReport, ...]
+    name: str
+    status: str  # graded, error, internal_error, skipped
+    score: float = 0.0
+    max_score: float = 0.0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a batch did: outcomes, entries that were not submissions, the gradebook."""
+
+    outcomes: tuple[Outcome, ...]
     ignored: tuple[str, ...]
-    internal_errors: tuple[str, ...]
     gradebook: Path | None
+    seconds: float
+
+    def count(self, status: str) -> int:
+        """How many outcomes have ``status``."""
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def internal_errors(self) -> tuple[str, ...]:
+        """The internal errors, with their traceback."""
+        return tuple(f"{o.name}: {o.detail}" for o in self.outcomes if o.status == "internal_error")
 
 
 def safe_name(raw: str) -> str:
@@ -42,8 +81,8 @@ def safe_name(raw: str) -> str:
     return cleaned[:80] or "submission"
 
 
-def _unique_names(paths: list[Path]) -> list[str]:
-    """Submission names (file stem or folder name), made unique with a suffix where they clash."""
+def unique_names(paths: list[Path]) -> list[str]:
+    """Submission names (file stem or folder name), made safe and unique with a suffix where they clash."""
     names: list[str] = []
     seen: dict[str, int] = {}
     for p in paths:
@@ -54,36 +93,202 @@ def _unique_names(paths: list[Path]) -> list[str]:
     return names
 
 
+@contextlib.contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold ``OUT/.labgrade.lock`` for the batch; refuse if another batch holds it."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / ".labgrade.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise UserError(
+                f"{out}: another `labgrade grade` (pid {holder}) is writing here; wait for it or use another --out"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def clean_partial_files(out: Path) -> int:
+    """Remove temporary files a killed batch left behind (results are only ever renamed into place)."""
+    removed = 0
+    for tmp in list(out.glob(".*.tmp")) + list(out.glob("*/.*.tmp")):
+        tmp.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def up_to_date(out: Path, name: str, submission_hash: str, spec: Spec, expectations: Expectations) -> bool:
+    """Whether ``OUT/<name>/results.json`` was made from this very content, spec, expectations and harness."""
+    try:
+        meta = json.loads((out / name / "results.json").read_text())["extra_data"]["labgrade"]
+        prov = meta["provenance"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return bool(
+        meta.get("submission_hash") == submission_hash
+        and prov.get("spec_hash") == spec.sha256
+        and prov.get("expectations_hash") == expectations.sha256
+        and prov.get("harness_version") == __version__
+    )
+
+
+# --- the worker side: state set before the pool forks ------------------------------------------
+
+_STATE: dict[str, Any] = {}
+
+
+def _grade_one(path: str, name: str) -> Outcome:
+    """Grade one submission in a worker (or in the parent for one job) and write its results."""
+    spec: Spec = _STATE["spec"]
+    expectations: Expectations = _STATE["expectations"]
+    out: Path = _STATE["out"]
+    options: GradingOptions = _STATE["options"]
+    try:
+        sandbox = _STATE.get("sandbox")
+        if sandbox is None:
+            sandbox = Sandbox(spec.limits, required=not options.unconfined)
+            sandbox.start()
+            _STATE["sandbox"] = sandbox
+            # Close it when this worker exits normally (multiprocessing runs its finalizers).
+            multiprocessing.util.Finalize(sandbox, sandbox.close, exitpriority=10)
+        submission = replace(load_submission(Path(path)), name=name)
+        report = grade_submission(sandbox, spec, expectations, submission, options)
+        write_report(out, report)
+        return Outcome(name, report.status, report.score, report.max_score)
+    except UserError as exc:
+        return Outcome(name, "internal_error", detail=str(exc))
+    except Exception:
+        return Outcome(name, "internal_error", detail=traceback.format_exc())
+
+
+def _worker_init() -> None:
+    """In each worker: die with the batch (a killed batch leaves no worker, zygote or child behind)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+def _close_worker_sandbox() -> None:
+    sandbox = _STATE.pop("sandbox", None)
+    if sandbox is not None:
+        sandbox.close()
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """A progress bar on a terminal; plain lines every few seconds otherwise (CI, logs)."""
+
+    total: int
+    stream: TextIO
+    interval_s: float = 5.0
+    done: int = 0
+    failed: int = 0
+    started: float = 0.0
+    _last: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.started = self._last = time.monotonic()
+        self.tty = self.stream.isatty()
+
+    def update(self, outcome: Outcome) -> None:
+        """Count one finished submission and show progress."""
+        self.done += 1
+        self.failed += outcome.status in ("error", "internal_error")
+        now = time.monotonic()
+        elapsed = now - self.started
+        eta = elapsed / self.done * (self.total - self.done) if self.done else 0.0
+        text = f"graded {self.done}/{self.total}, {self.failed} failed, ETA {eta:.0f} s"
+        if self.tty:
+            width = 24
+            filled = int(width * self.done / max(self.total, 1))
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {text}   ")
+            if self.done == self.total:
+                self.stream.write("\n")
+            self.stream.flush()
+        elif now - self._last >= self.interval_s or self.done == self.total:
+            self._last = now
+            self.stream.write(f"progress: {text}\n")
+            self.stream.flush()
+
+
+# --- the batch ---------------------------------------------------------------------------------------
+
+
 def grade_paths(
     paths: list[Path],
     out: Path,
     spec: Spec,
     expectations: Expectations,
-    sandbox: Sandbox,
     options: GradingOptions,
     log: Log,
+    jobs: int = 1,
+    force: bool = False,
+    progress_stream: TextIO | None = None,
 ) -> BatchSummary:
-    """Grade every submission found under ``paths`` into ``out``."""
+    """Grade every submission found under ``paths`` into ``out`` (see the module docstring)."""
+    started = time.monotonic()
     found = discover(paths)
     for entry in found.ignored:
         log(f"skipped {entry}")
-    reports: list[GradeReport] = []
-    errors: list[str] = []
-    names = _unique_names(list(found.submissions))
-    for index, (path, name) in enumerate(zip(found.submissions, names, strict=True), start=1):
-        log(f"[{index}/{len(found.submissions)}] {name}")
+    with output_lock(out):
+        removed = clean_partial_files(out)
+        if removed:
+            log(f"removed {removed} partial file(s) left by an interrupted batch")
+        names = unique_names(list(found.submissions))
+        todo: list[tuple[str, str]] = []
+        outcomes: list[Outcome] = []
+        for path, name in zip(found.submissions, names, strict=True):
+            if not force and up_to_date(out, name, load_submission(path).sha256, spec, expectations):
+                previous = json.loads((out / name / "results.json").read_text())
+                max_score = float(previous["extra_data"]["labgrade"].get("max_score", 0))
+                outcomes.append(Outcome(name, "skipped", float(previous.get("score", 0)), max_score))
+            else:
+                todo.append((str(path), name))
+        if outcomes:
+            log(f"{len(outcomes)} submission(s) already graded with this spec, reference and harness: skipped")
+        _STATE.update(spec=spec, expectations=expectations, out=out, options=options)
+        progress = Progress(len(todo), progress_stream or sys.stderr)
+        outcomes += _run(todo, jobs, progress)
+        gradebook = None
+        current = [out / name / "results.json" for name in names]
+        rows = [json.loads(p.read_text()) for p in current if p.is_file()]
+        if rows:
+            gradebook = out / "gradebook.csv"
+            atomic_write(gradebook, gradebook_rows(rows, [q.id for q in spec.questions]))
+    return BatchSummary(tuple(outcomes), found.ignored, gradebook, time.monotonic() - started)
+
+
+def _run(todo: list[tuple[str, str]], jobs: int, progress: Progress) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    if jobs <= 1 or len(todo) <= 1:
         try:
-            submission = load_submission(path)
-            submission = type(submission)(**{**vars(submission), "name": name})
-            report = grade_submission(sandbox, spec, expectations, submission, options)
-        except Exception:
-            errors.append(f"{name}: internal error\n{traceback.format_exc()}")
-            log(f"internal error while grading {name} (recorded; the batch goes on)")
-            continue
-        write_report(out, report)
-        reports.append(report)
-    gradebook = None
-    if reports:
-        gradebook = out / "gradebook.csv"
-        atomic_write(gradebook, gradebook_csv(reports, [q.id for q in spec.questions]))
-    return BatchSummary(tuple(reports), found.ignored, tuple(errors), gradebook)
+            for path, name in todo:
+                outcome = _grade_one(path, name)
+                outcomes.append(outcome)
+                progress.update(outcome)
+        finally:
+            _close_worker_sandbox()
+        return outcomes
+    # fork: workers inherit the spec and expectations (trusted data) without pickling; torch
+    # already runs single-threaded in the parent (see harness.cli), so forking it is safe.
+    workers = min(jobs, len(todo))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_worker_init) as pool:
+        pending: set[Future[Outcome]] = {pool.submit(_grade_one, path, name) for path, name in todo}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                outcome = future.result()
+                outcomes.append(outcome)
+                progress.update(outcome)
+    return outcomes

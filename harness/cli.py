@@ -7,6 +7,7 @@ and exit code 2; anything else is our bug: a traceback and exit code 3.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -183,6 +184,8 @@ def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:
 @cli.command("grade")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--jobs", type=click.IntRange(1), default=None, help="Parallel workers (default: the number of cores).")
+@click.option("--force", is_flag=True, help="Regrade submissions whose results are up to date.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Harness seed (same seed, same grade).")
 @click.option("--unconfined", is_flag=True, help="Grade even where the sandbox cannot confine (said in every result).")
 @click.option("--no-pdf", is_flag=True, help="Skip the feedback PDFs and the class summary.")
@@ -190,37 +193,54 @@ def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:
 def grade(
     paths: tuple[Path, ...],
     out: Path,
+    jobs: int | None,
+    force: bool,
     seed: int,
     unconfined: bool,
     no_pdf: bool,
     config_file: Path | None,
     **options: Any,
 ) -> None:
-    """Grade submissions (.py, .ipynb, or folders of them) into OUT/<name>/results.json and OUT/gradebook.csv."""
+    """Grade submissions (.py, .ipynb, or folders of them) into OUT/<name>/results.json and OUT/gradebook.csv.
+
+    Submissions whose results are already up to date (same content, spec, reference and
+    harness) are skipped, so an interrupted batch resumes where it stopped.
+    """
+    import torch
+
     from harness.batch import grade_paths
     from harness.confine import make_undumpable
     from harness.grading import GradingOptions
     from harness.sandbox import Sandbox
 
+    torch.set_num_threads(1)  # before any torch op: workers are forked from this process
     config = _config(config_file, **options)
     lab, exp = _prepare(config)
     make_undumpable()
-    with Sandbox(lab.limits, required=not unconfined) as sandbox:
-        assert sandbox.confinement is not None
-        if unconfined and not sandbox.confinement.complete:
-            _log(
-                "WARNING: grading unconfined: " + "; ".join(f"{k}: {v}" for k, v in sandbox.confinement.missing.items())
-            )
-        summary = grade_paths(
-            list(paths), out, lab, exp, sandbox, GradingOptions(seed=seed, unconfined=unconfined), _log
-        )
-    if summary.reports and not no_pdf:
-        _render_reports([out / r.name / "results.json" for r in summary.reports], out)
-    for r in summary.reports:
-        click.echo(f"{r.name:<32} {r.score:>5.2f} / {r.max_score:g}  {r.status}")
+    probe = Sandbox(lab.limits, required=not unconfined)
+    confinement = probe.start()
+    probe.close()
+    if unconfined and not confinement.complete:
+        _log("WARNING: grading unconfined: " + "; ".join(f"{k}: {v}" for k, v in confinement.missing.items()))
+    summary = grade_paths(
+        list(paths),
+        out,
+        lab,
+        exp,
+        GradingOptions(seed=seed, unconfined=unconfined),
+        _log,
+        jobs=jobs or os.cpu_count() or 1,
+        force=force,
+    )
+    graded = [o for o in summary.outcomes if o.status in ("graded", "error")]
+    if graded and not no_pdf:
+        _render_reports([out / o.name / "results.json" for o in graded], out)
+    for o in sorted(summary.outcomes, key=lambda o: o.name):
+        click.echo(f"{o.name:<32} {o.score:>5.2f} / {o.max_score:g}  {o.status}")
     click.echo(
-        f"graded {len(summary.reports)}, skipped {len(summary.ignored)}, internal errors "
-        f"{len(summary.internal_errors)}; gradebook: {summary.gradebook or 'none'}"
+        f"graded {summary.count('graded')}, errors {summary.count('error')}, up to date "
+        f"{summary.count('skipped')}, not submissions {len(summary.ignored)}, internal errors "
+        f"{summary.count('internal_error')} in {summary.seconds:.1f} s; gradebook: {summary.gradebook or 'none'}"
     )
     for e in summary.internal_errors:
         _log(e)

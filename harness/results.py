@@ -177,20 +177,23 @@ def write_report(out: Path, report: GradeReport) -> Path:
     return path
 
 
-def gradebook_csv(reports: Iterable[GradeReport], question_ids: list[str]) -> str:
-    """One row per submission: name, total, max, one column per question, status."""
+def gradebook_rows(results: Iterable[dict[str, Any]], question_ids: list[str]) -> str:
+    """The gradebook CSV from results.json contents: name, total, max, one column per question, status."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["name", "total", "max", *question_ids, "status"])
-    for r in sorted(reports, key=lambda r: r.name):
-        by_id = {q.id: q.score for q in r.questions}
-        w.writerow(
+    rows = []
+    for r in results:
+        meta = r.get("extra_data", {}).get("labgrade", {})
+        by_id = {str(t.get("number")): float(t.get("score", 0)) for t in r.get("tests", [])}
+        rows.append(
             [
-                r.name,
-                f"{r.score:g}",
-                f"{r.max_score:g}",
+                str(meta.get("name", "")),
+                f"{float(r.get('score', 0)):g}",
+                f"{float(meta.get('max_score', 0)):g}",
                 *(f"{by_id.get(q, 0):g}" for q in question_ids),
-                r.status,
+                str(meta.get("status", "")),
             ]
         )
+    w.writerows(sorted(rows))
     return buf.getvalue()

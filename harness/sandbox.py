@@ -105,7 +105,7 @@ class Sandbox:
             "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
         }
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "harness.zygote"],
+            [sys.executable, "-m", "harness.zygote", "--cleanup", self._root],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=self._root,

@@ -1,0 +1,115 @@
+"""Does batch grading stay correct in parallel, resume after a kill, and refuse a second writer?"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.batch import output_lock
+from tests.conftest import CACHE_DIR, ROOT
+
+SUBMISSIONS = ROOT / "submissions"
+LABGRADE = Path(sys.executable).parent / "labgrade"
+PICK = ["correct.py", "transposed-v.py", "ignores-lr.py", "svd-not-sgd.py", "syntax-error.py", "init-randn.py"]
+
+
+@pytest.fixture
+def klass(tmp_path: Path) -> Path:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in PICK:
+        shutil.copy(SUBMISSIONS / name, folder / name)
+    return folder
+
+
+def _comparable(out: Path) -> dict[str, dict]:
+    found = {}
+    for path in sorted(out.glob("*/results.json")):
+        data = json.loads(path.read_text())
+        data.pop("execution_time")
+        data["extra_data"]["labgrade"].pop("graded_at")
+        data["extra_data"]["labgrade"].pop("source")
+        found[path.parent.name] = data
+    return found
+
+
+def test_parallel_results_equal_sequential_ones(run_cli, klass: Path, tmp_path: Path) -> None:
+    args = ["--cache-dir", str(CACHE_DIR), "--no-pdf"]
+    one = run_cli("grade", str(klass), "--out", str(tmp_path / "one"), "--jobs", "1", *args)
+    two = run_cli("grade", str(klass), "--out", str(tmp_path / "two"), "--jobs", "2", *args)
+    assert one.code == two.code == 0, one.err + two.err
+    assert _comparable(tmp_path / "one") == _comparable(tmp_path / "two")
+    assert (tmp_path / "one" / "gradebook.csv").read_text() == (tmp_path / "two" / "gradebook.csv").read_text()
+    assert "progress: graded 6/6" in two.err  # plain progress lines when not on a terminal
+
+
+def test_resume_skips_up_to_date_results_and_force_regrades(run_cli, klass: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["grade", str(klass), "--out", str(out), "--cache-dir", str(CACHE_DIR), "--no-pdf"]
+    assert run_cli(*args).code == 0
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    again = run_cli(*args)
+    assert "up to date 6" in again.out
+    assert stamps == {p: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    (klass / "correct.py").write_text((SUBMISSIONS / "transposed-v.py").read_text())  # a resubmission
+    changed = run_cli(*args)
+    assert "graded 1" in changed.out and "up to date 5" in changed.out
+    forced = run_cli(*args, "--force")
+    assert "graded 5, errors 1, up to date 0" in forced.out
+
+
+def test_a_second_batch_on_the_same_output_is_refused(run_cli, klass: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with output_lock(out):
+        result = run_cli("grade", str(klass), "--out", str(out), "--cache-dir", str(CACHE_DIR), "--no-pdf")
+    assert result.code == 2
+    assert f"another `labgrade grade` (pid {os.getpid()}) is writing here" in result.err
+
+
+def _zygotes() -> set[int]:
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if b"harness.zygote" in (proc / "cmdline").read_bytes():
+                    pids.add(int(proc.name))
+            except OSError:
+                continue
+    return pids
+
+
+@pytest.mark.slow
+def test_killed_batch_resumes_with_every_submission_graded_once(klass: Path, tmp_path: Path) -> None:
+    """SIGKILL halfway, rerun: all graded exactly once, gradebook complete, nothing half-written or left running."""
+    out = tmp_path / "out"
+    before = _zygotes()
+    command = [str(LABGRADE), "grade", str(klass), "--out", str(out), "--cache-dir", str(CACHE_DIR)]
+    command += ["--jobs", "2", "--no-pdf"]
+    batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("*/results.json"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    batch.send_signal(signal.SIGKILL)
+    batch.wait()
+    first = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    assert 2 <= len(first) < len(PICK), "the kill should land halfway"
+    time.sleep(1.0)
+    assert _zygotes() <= before, "a worker's sandbox outlived the killed batch"
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"up to date {len(first)}" in rerun.stdout
+    assert f"graded {len(PICK) - len(first) - 1}, errors 1" in rerun.stdout
+    after = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    assert len(after) == len(PICK)
+    assert all(after[name] == stamp for name, stamp in first.items())  # not graded twice
+    rows = (out / "gradebook.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(PICK)
+    assert not list(out.rglob("*.tmp"))

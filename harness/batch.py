@@ -36,7 +36,7 @@ from harness.grading import GradingOptions, grade_submission
 from harness.results import atomic_write, gradebook_rows, write_report
 from harness.sandbox import Sandbox
 from harness.spec import Spec
-from harness.submission import discover, load_submission
+from harness.submission import Discovery, discover, load_submission
 from reference.expectations import Expectations
 
 Log = Callable[[str], None]
@@ -235,10 +235,14 @@ def grade_paths(
     jobs: int = 1,
     force: bool = False,
     progress_stream: TextIO | None = None,
+    single: bool = False,
 ) -> BatchSummary:
-    """Grade every submission found under ``paths`` into ``out`` (see the module docstring)."""
+    """Grade every submission found under ``paths`` into ``out`` (see the module docstring).
+
+    With ``single``, each path is one submission (a Gradescope submission folder).
+    """
     started = time.monotonic()
-    found = discover(paths)
+    found = Discovery(tuple(p for p in paths if p.exists())) if single else discover(paths)
     for entry in found.ignored:
         log(f"skipped {entry}")
     with output_lock(out):

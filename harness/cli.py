@@ -189,6 +189,9 @@ def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:
 @click.option("--seed", type=int, default=0, show_default=True, help="Harness seed (same seed, same grade).")
 @click.option("--unconfined", is_flag=True, help="Grade even where the sandbox cannot confine (said in every result).")
 @click.option("--no-pdf", is_flag=True, help="Skip the feedback PDFs and the class summary.")
+@click.option(
+    "--single", is_flag=True, help="Each PATH is one submission, even a folder of several files (Gradescope)."
+)
 @data_options
 def grade(
     paths: tuple[Path, ...],
@@ -198,6 +201,7 @@ def grade(
     seed: int,
     unconfined: bool,
     no_pdf: bool,
+    single: bool,
     config_file: Path | None,
     **options: Any,
 ) -> None:
@@ -231,6 +235,7 @@ def grade(
         _log,
         jobs=jobs or os.cpu_count() or 1,
         force=force,
+        single=single,
     )
     graded = [o for o in summary.outcomes if o.status in ("graded", "error")]
     if graded and not no_pdf:
@@ -277,6 +282,16 @@ def report(paths: tuple[Path, ...]) -> None:
             from harness.report import write_feedback
 
             click.echo(str(write_feedback(path)))
+
+
+@cli.command("gradescope-bundle")
+@click.argument("zip_path", type=click.Path(path_type=Path))
+@data_options
+def gradescope_bundle(zip_path: Path, config_file: Path | None, **options: Any) -> None:
+    """Write a Gradescope autograder zip (setup.sh, run_autograder, labgrade, spec, reference cache)."""
+    from harness.gradescope import build_bundle
+
+    click.echo(str(build_bundle(zip_path, _config(config_file, **options))))
 
 
 @cli.command("check")

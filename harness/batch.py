@@ -236,10 +236,13 @@ def grade_paths(
     force: bool = False,
     progress_stream: TextIO | None = None,
     single: bool = False,
+    dask_scheduler: str | None = None,
 ) -> BatchSummary:
     """Grade every submission found under ``paths`` into ``out`` (see the module docstring).
 
-    With ``single``, each path is one submission (a Gradescope submission folder).
+    With ``single``, each path is one submission (a Gradescope submission folder). With
+    ``dask_scheduler`` (``tcp://host:port``), each submission is graded on a Dask cluster
+    (:mod:`harness.cluster`); results come back here and follow the same rules.
     """
     started = time.monotonic()
     found = Discovery(tuple(p for p in paths if p.exists())) if single else discover(paths)
@@ -263,7 +266,12 @@ def grade_paths(
             log(f"{len(outcomes)} submission(s) already graded with this spec, reference and harness: skipped")
         _STATE.update(spec=spec, expectations=expectations, out=out, options=options)
         progress = Progress(len(todo), progress_stream or sys.stderr)
-        outcomes += _run(todo, jobs, progress)
+        if dask_scheduler:
+            from harness.cluster import run_on_dask
+
+            outcomes += run_on_dask(dask_scheduler, todo, spec, expectations, out, options, progress.update)
+        else:
+            outcomes += _run(todo, jobs, progress)
         gradebook = None
         current = [out / name / "results.json" for name in names]
         rows = [json.loads(p.read_text()) for p in current if p.is_file()]

@@ -192,6 +192,7 @@ def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:
 @click.option(
     "--single", is_flag=True, help="Each PATH is one submission, even a folder of several files (Gradescope)."
 )
+@click.option("--dask-scheduler", default=None, metavar="tcp://HOST:PORT", help="Grade on a Dask distributed cluster.")
 @data_options
 def grade(
     paths: tuple[Path, ...],
@@ -202,6 +203,7 @@ def grade(
     unconfined: bool,
     no_pdf: bool,
     single: bool,
+    dask_scheduler: str | None,
     config_file: Path | None,
     **options: Any,
 ) -> None:
@@ -236,6 +238,7 @@ def grade(
         jobs=jobs or os.cpu_count() or 1,
         force=force,
         single=single,
+        dask_scheduler=dask_scheduler,
     )
     graded = [o for o in summary.outcomes if o.status in ("graded", "error")]
     if graded and not no_pdf:

@@ -172,8 +172,13 @@ def atomic_write(path: Path, text: str) -> None:
 
 def write_report(out: Path, report: GradeReport) -> Path:
     """Write ``OUT/<name>/results.json``; return its path."""
-    path = out / report.name / "results.json"
-    atomic_write(path, json.dumps(report.to_gradescope(), indent=2, sort_keys=False))
+    return write_results(out, report.name, report.to_gradescope())
+
+
+def write_results(out: Path, name: str, results: dict[str, Any]) -> Path:
+    """Write a results dictionary (Gradescope schema) to ``OUT/<name>/results.json`` atomically."""
+    path = out / name / "results.json"
+    atomic_write(path, json.dumps(results, indent=2, sort_keys=False))
     return path
 
 

@@ -139,3 +139,119 @@ def format_rows(rows: list[BenchRow], epochs: int, unit: str = "ms/ep") -> str:
             f" {unit} {r.speedup:>8.1f}x {r.max_rel_diff:>13.2e}"
         )
     return "\n".join(lines)
+
+
+# --- batch grading -------------------------------------------------------------------------------
+
+_MIX = (
+    ("correct.py", 8),
+    ("transposed-v.py", 2),
+    ("ignores-lr.py", 2),
+    ("loops-over-rank/report.py", 2),
+    ("syntax-error.py", 1),
+)
+
+
+def generate_class(folder: Path, count: int) -> list[Path]:
+    """Write ``count`` submissions: a mix of correct, buggy and slow ones, each with distinct content.
+
+    "Slow" ones are correct implementations that do needless work per element, the way
+    students' code often does.
+    """
+    root = Path(__file__).resolve().parent.parent / "submissions"
+    pool = [name for name, weight in _MIX for _ in range(weight)]
+    made = []
+    for i in range(count):
+        source = (root / pool[i % len(pool)]).read_text()
+        if i % 5 == 4 and pool[i % len(pool)] == "correct.py":
+            source = source.replace("e = A[r, c] - U[r] @ V[c]", "e = float(A[r, c]) - float((U[r] * V[c]).sum())")
+        path = folder / f"student{i:04d}.py"
+        path.write_text(f"# submission {i}\n{source}")
+        made.append(path)
+    return made
+
+
+def fresh_interpreter_seconds(repeats: int = 3) -> float:
+    """The baseline's cost per submission: a new Python that imports torch (as a new kernel does)."""
+    import subprocess
+    import sys
+
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import torch; torch.zeros(1)"], check=True)
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+@dataclass(frozen=True)
+class BatchBench:
+    """One batch run: wall time, the students' own compute, and the derived figures."""
+
+    label: str
+    submissions: int
+    wall_s: float
+    student_s: float
+    cores: int
+
+    @property
+    def floor_s(self) -> float:
+        """The compute floor: the student functions' own time divided by the cores."""
+        return self.student_s / self.cores
+
+    @property
+    def overhead_per_submission_s(self) -> float:
+        """Engine time per submission beyond the students' own compute (all cores counted)."""
+        return max(self.wall_s * self.cores - self.student_s, 0.0) / self.submissions
+
+
+def bench_batch(
+    count: int, jobs: int, log: Callable[[str], None], dask_scheduler: str | None = None, label: str = "local"
+) -> BatchBench:
+    """Grade ``count`` generated submissions with ``jobs`` workers (or on a Dask cluster); time it."""
+    import json
+    import shutil
+    import tempfile
+
+    from harness.batch import grade_paths
+    from harness.config import Config
+    from harness.grading import GradingOptions
+    from harness.spec import load_spec
+    from reference.expectations import load_datasets, load_expectations
+
+    config = Config()
+    spec = load_spec(config.spec)
+    expectations = load_expectations(spec, load_datasets(spec, None, None), ["cpu"], config.cache_dir, log)
+    folder = Path(tempfile.mkdtemp(prefix="labgrade-bench-class-"))
+    try:
+        (folder / "in").mkdir()
+        generate_class(folder / "in", count)
+        log(f"bench: grading {count} generated submissions ({label}, {jobs} worker(s))")
+        start = time.perf_counter()
+        grade_paths(
+            [folder / "in"], folder / "out", spec, expectations, GradingOptions(), lambda _m: None,
+            jobs=jobs, dask_scheduler=dask_scheduler,
+        )  # fmt: skip
+        wall = time.perf_counter() - start
+        student = 0.0
+        for path in (folder / "out").glob("*/results.json"):
+            student += float(json.loads(path.read_text())["extra_data"]["labgrade"].get("student_seconds", 0))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return BatchBench(label, count, wall, student, jobs)
+
+
+def format_batch(rows: list[BatchBench], baseline_s: float) -> str:
+    """The batch figures side by side with their baselines."""
+    lines = [
+        f"{'batch':<28} {'wall':>9} {'floor':>9} {'wall/floor':>11} {'overhead/sub':>13} "
+        f"{'fresh python/sub':>17} {'ratio':>7}"
+    ]
+    for r in rows:
+        ratio = baseline_s / r.overhead_per_submission_s if r.overhead_per_submission_s else float("inf")
+        lines.append(
+            f"{r.label + f' ({r.submissions} subs)':<28} {r.wall_s:>8.1f}s {r.floor_s:>8.1f}s "
+            f"{r.wall_s / max(r.floor_s, 1e-9):>10.2f}x {1000 * r.overhead_per_submission_s:>10.0f} ms "
+            f"{1000 * baseline_s:>14.0f} ms {ratio:>6.1f}x"
+        )
+    return "\n".join(lines)

@@ -147,9 +147,13 @@ def reference_build(config_file: Path | None, force: bool, **options: Any) -> No
 )
 @click.option("--reports", type=click.IntRange(1), default=16, show_default=True, help="Reports in the PDF batch.")
 @click.option(
+    "--submissions", type=click.IntRange(0), default=200, show_default=True, help="Generated class size (0: skip)."
+)
+@click.option("--dask/--no-dask", default=True, show_default=True, help="Also time the Dask path on a LocalCluster.")
+@click.option(
     "--cache-dir", type=click.Path(path_type=Path), default=None, help=f"Reference cache (default: {Config.cache_dir})."
 )
-def bench(epochs: int, seeds: int, reports: int, cache_dir: Path | None) -> None:
+def bench(epochs: int, seeds: int, reports: int, submissions: int, dask: bool, cache_dir: Path | None) -> None:
     """Measure speed against baselines, side by side, and print the ratios."""
     import tempfile
 
@@ -169,6 +173,32 @@ def bench(epochs: int, seeds: int, reports: int, cache_dir: Path | None) -> None
             raise UserError("bench: could not grade the sample submission")
         rows = bench_reports(Path(out) / "loops-over-rank" / "results.json", reports, _log)
         click.echo(format_rows(rows, 1, unit="ms/report"))
+    if submissions:
+        _bench_batches(submissions, dask)
+
+
+def _bench_batches(submissions: int, dask: bool) -> None:
+    import torch
+
+    from harness.bench import bench_batch, format_batch, fresh_interpreter_seconds
+
+    torch.set_num_threads(1)  # workers are forked from this process
+    baseline = fresh_interpreter_seconds()
+    cores = os.cpu_count() or 1
+    rows = [bench_batch(submissions, cores, _log, label=f"local, --jobs {cores}")]
+    if dask:
+        try:
+            from distributed import LocalCluster
+        except ImportError:
+            _log("bench: dask not installed; skipping the cluster path")
+        else:
+            with LocalCluster(
+                n_workers=cores, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+            ) as cluster:  # type: ignore[no-untyped-call]
+                rows.append(
+                    bench_batch(submissions, cores, _log, dask_scheduler=cluster.scheduler_address, label="dask")
+                )
+    click.echo(format_batch(rows, baseline))
 
 
 def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:

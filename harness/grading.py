@@ -174,4 +174,5 @@ def grade_submission(
         notes=tuple(notes),
         execution_time=time.perf_counter() - started,
         provenance=provenance,
+        student_seconds=sum(c.call_s for obs in observations.values() for c in obs.calls.values()),
     )

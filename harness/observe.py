@@ -57,6 +57,7 @@ class CallObservation:
     wall_s: float = 0.0
     cpu_s: float | None = None
     signal: int | None = None
+    call_s: float = 0.0  # the function's own run time, as the child measured it (for benchmarks only)
     output: str = ""
     output_bytes: int = 0
 
@@ -236,6 +237,7 @@ def _observe(label: str, seed: int, run: RunResult) -> CallObservation:
         inputs_changed=tuple(bool(x) for x in call.get("inputs_changed", []) if isinstance(x, bool)),
         default_dtype_after=str(call.get("default_dtype_after", ""))[:40] or None,
         wall_s=run.wall_s,
+        call_s=float(call["seconds"]) if isinstance(call.get("seconds"), int | float) else 0.0,
         cpu_s=run.cpu_s,
         output=run.output,
         output_bytes=run.output_bytes,

@@ -100,6 +100,7 @@ class GradeReport:
     notes: tuple[str, ...]
     execution_time: float
     provenance: Provenance
+    student_seconds: float = 0.0
 
     def to_gradescope(self) -> dict[str, Any]:
         """Gradescope's ``results.json`` schema: score, execution_time, output, tests[]."""
@@ -147,6 +148,7 @@ class GradeReport:
                     "submission_hash": self.submission_hash,
                     "status": self.status,
                     "max_score": self.max_score,
+                    "student_seconds": round(self.student_seconds, 4),
                     "provenance": {
                         **vars(self.provenance),
                         "devices": list(self.provenance.devices),

@@ -1,7 +1,9 @@
 """Plan the calls that observe a student's function, run them in the sandbox, and collect observations.
 
 Every call is seeded by the harness: the same submission always produces the
-same observations.  The plan is the minimum that answers each check's question:
+same observations.  Two children per function: one loads and describes it (the
+plan depends on its parameter names), one makes every planned call in order,
+each with its own wall-clock limit.  The plan is the minimum that answers each check's question:
 
 * ``default@s`` for the harness seeds: the lab's call (inputs, defaults) under
   three seeds, for the result, the loss band and step-for-step;
@@ -27,8 +29,8 @@ import torch
 from harness.sandbox import RunResult, Sandbox
 from harness.spec import ExperimentSpec, QuestionSpec, Spec
 from harness.submission import Submission
+from harness.wire import Decoded
 
-LIMIT_STATUSES = ("timeout", "cpu_limit", "killed", "result_too_large")
 UNOBSERVED_PROBE = 100.0
 
 
@@ -203,23 +205,22 @@ def _clean_description(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _observe(label: str, seed: int, run: RunResult) -> CallObservation:
-    if run.status != "ok" or run.decoded is None:
-        status = run.status if run.status != "ok" else "wire_error"
-        return CallObservation(
-            label=label, seed=seed, status=status, wall_s=run.wall_s, cpu_s=run.cpu_s,
-            signal=run.signal, output=run.output, output_bytes=run.output_bytes,
-            error={"type": "harness", "message": run.wire_error} if run.wire_error else None,
-        )  # fmt: skip
-    call = run.decoded.header.get("call") or {}
+def _failed_call(label: str, seed: int, run: RunResult) -> CallObservation:
+    """The call during which the child stopped: its status is the child's (timeout, killed...)."""
+    status = run.status if run.status != "ok" else ("wire_error" if run.wire_error else "exited")
+    return CallObservation(
+        label=label, seed=seed, status=status, wall_s=run.wall_s, cpu_s=run.cpu_s,
+        signal=run.signal, output=run.output, output_bytes=run.output_bytes,
+        error={"type": "harness", "message": run.wire_error} if run.wire_error else None,
+    )  # fmt: skip
+
+
+def _observe(label: str, seed: int, run: RunResult, frame: Decoded) -> CallObservation:
+    call = frame.header.get("call") or {}
     items = []
     for item in call.get("items", []) if isinstance(call.get("items"), list) else []:
-        if (
-            isinstance(item, dict)
-            and isinstance(item.get("tensor"), int)
-            and 0 <= item["tensor"] < len(run.decoded.tensors)
-        ):
-            items.append(Item(run.decoded.tensors[item["tensor"]], None, bool(item.get("requires_grad"))))
+        if isinstance(item, dict) and isinstance(item.get("tensor"), int) and 0 <= item["tensor"] < len(frame.tensors):
+            items.append(Item(frame.tensors[item["tensor"]], None, bool(item.get("requires_grad"))))
         else:
             name = str(item.get("type", "unknown")) if isinstance(item, dict) else "unknown"
             if isinstance(item, dict) and item.get("too_large"):
@@ -247,13 +248,13 @@ def _observe(label: str, seed: int, run: RunResult) -> CallObservation:
 def observe_function(
     sandbox: Sandbox, spec: Spec, question: QuestionSpec, submission: Submission, base_seed: int
 ) -> FunctionObservations:
-    """Describe the question's function and run the planned calls, each in its own child."""
+    """Describe the question's function in one child, then make every planned call in another."""
     assert question.function is not None and question.experiment is not None
     experiment = spec.experiments[question.experiment]
     units = [{"filename": u.filename, "code": u.code} for u in submission.units]
     name = question.function.name
     seeds = harness_seeds(base_seed, experiment)
-    first = sandbox.run(units, name, None)
+    first = sandbox.run(units, name)
     if first.status != "ok" or first.decoded is None:
         why = first.wire_error or first.status
         return FunctionObservations(name, {}, {}, {}, {}, seeds, failure=f"{why}: {first.output[-300:]}")
@@ -281,20 +282,26 @@ def observe_function(
                 if not observed:
                     changed[i][j] = UNOBSERVED_PROBE
         plan.append(("mask_changed", s0, [{"tensor": changed}, *base_args[1:]], {}))
-    calls: dict[str, CallObservation] = {}
     not_run: list[str] = []
-    stop = False
+    planned: list[tuple[str, int]] = []
+    requests: list[dict[str, Any]] = []
     for label, seed, args, overrides in plan:
-        if stop:
-            not_run.append(label)
-            continue
         keywords = _extra_args(question, description, overrides)
         if keywords is None:
             not_run.append(label)
             continue
-        call = {"args": args, "kwargs": keywords, "seed": seed}
-        observation = _observe(label, seed, sandbox.run(units, name, call))
-        calls[label] = observation
-        if observation.status in LIMIT_STATUSES:
-            stop = True
+        planned.append((label, seed))
+        requests.append({"args": args, "kwargs": keywords, "seed": seed})
+    # All calls in one child, in plan order: the lab's call first, so a function that hits a
+    # limit costs one limit, and the calls after it are not run.
+    run = sandbox.run(units, name, requests)
+    calls: dict[str, CallObservation] = {}
+    for index, (label, seed) in enumerate(planned):
+        frame = run.frames[index + 1] if index + 1 < len(run.frames) else None
+        if frame is not None and frame.header.get("index") == index:
+            calls[label] = _observe(label, seed, run, frame)
+        elif index + 1 == len(run.frames):
+            calls[label] = _failed_call(label, seed, run)
+        else:
+            not_run.append(label)
     return FunctionObservations(name, load, description, glob, calls, seeds, tuple(not_run))

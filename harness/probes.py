@@ -17,6 +17,7 @@ import sys
 import time
 import traceback
 import types
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -139,31 +140,13 @@ def seed_everything(seed: int) -> None:
         numpy.random.seed(seed % (2**32))
 
 
-def run(request: dict[str, Any]) -> bytes:
-    """Load the definitions, describe the function and (if asked) call it once; return wire bytes."""
-    units = request["units"]
-    sources = {u["filename"]: u["code"] for u in units}
+def _call_once(fn: Any, call: dict[str, Any], sources: dict[str, str]) -> tuple[dict[str, Any], list[torch.Tensor]]:
+    """Call the student's function once under the harness's seed; observe the result and the inputs."""
     tensors: list[torch.Tensor] = []
-    header: dict[str, Any] = {}
-    dtype_before = torch.get_default_dtype()
-    seed_everything(0)
-    probe = torch.rand(1)
-    seed_everything(0)
-    module, header["load"] = load_module(units)
-    header["globals"] = {
-        "default_dtype_after_load": str(torch.get_default_dtype()),
-        "default_dtype_before": str(dtype_before),
-        "rng_changed_by_load": not torch.equal(torch.rand(1), probe),
-    }
-    name = request["function"]
-    header["function"] = describe_function(module, name)
-    call = request.get("call")
-    if call is None or not header["function"]["callable"]:
-        return encode(header, tensors)
     args = [_argument(a) for a in call.get("args", [])]
     kwargs = {k: _argument(v) for k, v in call.get("kwargs", {}).items()}
     originals = [a.clone() for a in args if isinstance(a, torch.Tensor)]
-    fn = module.__dict__[name]
+    torch.set_default_dtype(torch.float32)  # every call starts from the same global state
     seed_everything(int(call["seed"]))
     started = time.perf_counter()
     result: dict[str, Any] = {}
@@ -186,5 +169,34 @@ def run(request: dict[str, Any]) -> bytes:
         for a, o in zip(after, originals, strict=True)
     ]
     result["default_dtype_after"] = str(torch.get_default_dtype())
-    header["call"] = result
-    return encode(header, tensors)
+    return result, tensors
+
+
+def run(request: dict[str, Any], emit: Callable[[bytes], None]) -> None:
+    """Load the definitions and describe the function (one frame), then make each call (one frame each).
+
+    Frames are emitted as soon as they exist, so when a call hits a limit the
+    observations of the calls before it are already with the zygote.
+    """
+    units = request["units"]
+    sources = {u["filename"]: u["code"] for u in units}
+    header: dict[str, Any] = {}
+    dtype_before = torch.get_default_dtype()
+    seed_everything(0)
+    probe = torch.rand(1)
+    seed_everything(0)
+    module, header["load"] = load_module(units)
+    header["globals"] = {
+        "default_dtype_after_load": str(torch.get_default_dtype()),
+        "default_dtype_before": str(dtype_before),
+        "rng_changed_by_load": not torch.equal(torch.rand(1), probe),
+    }
+    name = request["function"]
+    header["function"] = describe_function(module, name)
+    emit(encode(header, []))
+    if not header["function"]["callable"]:
+        return
+    fn = module.__dict__[name]
+    for index, call in enumerate(request.get("calls") or []):
+        result, tensors = _call_once(fn, call, sources)
+        emit(encode({"call": result, "index": index}, tensors))

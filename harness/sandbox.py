@@ -38,8 +38,13 @@ class RunResult:
     signal: int | None
     output: str
     output_bytes: int
-    decoded: Decoded | None
+    frames: tuple[Decoded, ...]
     wire_error: str | None = None
+
+    @property
+    def decoded(self) -> Decoded | None:
+        """The first frame: the load report and the function's description."""
+        return self.frames[0] if self.frames else None
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,22 @@ class Confinement:
     def complete(self) -> bool:
         """Whether every layer holds."""
         return not self.missing
+
+
+def split_frames(raw: bytes) -> tuple[tuple[Decoded, ...], str | None]:
+    """Decode the child's length-prefixed frames, stopping at the first malformed one."""
+    frames: list[Decoded] = []
+    offset = 0
+    while offset + 8 <= len(raw):
+        (length,) = struct.unpack(">Q", raw[offset : offset + 8])
+        if offset + 8 + length > len(raw):
+            return tuple(frames), "a result was cut off"
+        try:
+            frames.append(decode(raw[offset + 8 : offset + 8 + length]))
+        except WireError as exc:
+            return tuple(frames), str(exc)
+        offset += 8 + length
+    return tuple(frames), None
 
 
 def require_confinement(layers: dict[str, str], required: bool) -> Confinement:
@@ -129,15 +150,19 @@ class Sandbox:
         (length,) = struct.unpack(">Q", head)
         return self._proc.stdout.read(length)
 
-    def run(self, units: list[dict[str, str]], function: str, call: dict[str, Any] | None) -> RunResult:
-        """Run one probe (describe ``function``, and call it if ``call`` is given) in a fresh child."""
+    def run(self, units: list[dict[str, str]], function: str, calls: list[dict[str, Any]] | None = None) -> RunResult:
+        """Describe ``function`` and make ``calls`` (each seeded, in order) in one fresh child.
+
+        Each call has its own wall-clock limit; when one hits a limit the calls after
+        it are not run, and the frames before it are kept.
+        """
         if self._proc is None or self.confinement is None:
             self.start()
         assert self.confinement is not None
         request = {
             "units": units,
             "function": function,
-            "call": call,
+            "calls": calls or [],
             "limits": {
                 "time_s": self.limits.time_per_call_s,
                 "cpu_s": self.limits.cpu_per_call_s,
@@ -166,15 +191,9 @@ class Sandbox:
         (hlen,) = struct.unpack(">Q", reply[:8])
         header = json.loads(reply[8 : 8 + hlen])
         raw = reply[8 + hlen :]
-        decoded: Decoded | None = None
-        wire_error: str | None = None
-        if header["status"] == "ok":
-            try:
-                decoded = decode(raw)
-            except WireError as exc:
-                wire_error = str(exc)
-            if decoded is not None and "confinement_failed" in decoded.header:
-                raise RuntimeError(f"confinement failed in a child: {decoded.header['confinement_failed']}")
+        frames, wire_error = split_frames(raw)
+        if frames and "confinement_failed" in frames[0].header:
+            raise RuntimeError(f"confinement failed in a child: {frames[0].header['confinement_failed']}")
         result = RunResult(
             status=header["status"],
             wall_s=float(header["wall_s"]),
@@ -183,7 +202,7 @@ class Sandbox:
             signal=header.get("signal"),
             output=header.get("output", ""),
             output_bytes=int(header.get("output_bytes", 0)),
-            decoded=decoded,
+            frames=frames,
             wire_error=wire_error,
         )
         self._memo[key] = result

@@ -92,11 +92,14 @@ def _read_only_paths() -> list[Path]:
     return sorted(paths)
 
 
-def _confine(layers: list[str] | tuple[str, ...], workdir: Path, limits: dict[str, Any]) -> list[str]:
+def _confine(
+    layers: list[str] | tuple[str, ...], workdir: Path, limits: dict[str, Any], calls: list[Any] | None = None
+) -> list[str]:
     """Apply the requested layers in the only order that works; return those that failed."""
     from harness import confine as c
 
     failed: list[str] = []
+    calls = calls or []
     data = int(limits["memory_mib"]) << 20
     with contextlib.suppress(OSError, ValueError):
         status = Path("/proc/self/status").read_text()
@@ -106,7 +109,7 @@ def _confine(layers: list[str] | tuple[str, ...], workdir: Path, limits: dict[st
     try:
         c.apply_rlimits(
             c.RLimits(
-                cpu_s=max(1, int(limits["cpu_s"])),
+                cpu_s=max(1, int(limits["cpu_s"]) * (1 + len(calls))),
                 data_bytes=data,
                 file_bytes=int(limits["tmpfs_mib"]) << 20,
                 processes=int(limits["processes"]) if os.getuid() != 0 else None,
@@ -145,22 +148,24 @@ def _child(request: dict[str, Any], workdir: Path, result_w: int, output_w: int)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)  # input() gets EOF at once
         os.close(devnull)
-        failed = _confine(request["layers"], workdir, request["limits"])
+        failed = _confine(request["layers"], workdir, request["limits"], request.get("calls"))
         os.chdir(workdir)
         os.environ.clear()
         os.environ.update({"HOME": str(workdir), "TMPDIR": str(workdir), "PATH": "/usr/bin:/bin"})
-        if failed and request.get("strict", True):
-            header = {"confinement_failed": failed, "tensors": []}
-            payload = json.dumps(header).encode()
-            os.write(result_w, struct.pack(">Q", len(payload)) + payload)
-        else:
-            from harness import probes
 
-            data = probes.run(request)
-            view = memoryview(data)
+        def emit(frame: bytes) -> None:
+            view = memoryview(struct.pack(">Q", len(frame)) + frame)
             while view:
                 written = os.write(result_w, view[: 1 << 20])
                 view = view[written:]
+
+        if failed and request.get("strict", True):
+            payload = json.dumps({"confinement_failed": failed, "tensors": []}).encode()
+            emit(struct.pack(">Q", len(payload)) + payload)
+        else:
+            from harness import probes
+
+            probes.run(request, emit)
     except BaseException:  # the student's code cannot make us skip _exit
         code = 70
     finally:
@@ -191,6 +196,18 @@ def _kill_descendants() -> None:
             time.sleep(0.005)
 
 
+def _complete_frames(buffer: bytearray) -> int:
+    """How many length-prefixed frames are complete in ``buffer`` (the child's stream so far)."""
+    count = offset = 0
+    while offset + 8 <= len(buffer):
+        (length,) = struct.unpack(">Q", bytes(buffer[offset : offset + 8]))
+        if offset + 8 + length > len(buffer):
+            break
+        offset += 8 + length
+        count += 1
+    return count
+
+
 def run_request(request: dict[str, Any], root: Path) -> tuple[dict[str, Any], bytes]:
     """Fork one child for ``request``, enforce the wall-clock limit, and collect what it produced."""
     limits = request["limits"]
@@ -205,7 +222,9 @@ def run_request(request: dict[str, Any], root: Path) -> tuple[dict[str, Any], by
         _child(request, workdir, result_w, output_w)
     os.close(result_w)
     os.close(output_w)
-    deadline = started + float(limits["time_s"])
+    per_call = float(limits["time_s"])
+    deadline = started + per_call  # loading and describing; then each call gets its own time_s
+    frames_seen = 0
     result = bytearray()
     output = bytearray()
     output_total = 0
@@ -227,6 +246,10 @@ def run_request(request: dict[str, Any], root: Path) -> tuple[dict[str, Any], by
                 if len(result) > MAX_RESULT_BYTES:
                     too_large = True
                     open_fds.clear()
+                complete = _complete_frames(result)
+                if complete > frames_seen:
+                    frames_seen = complete
+                    deadline = time.monotonic() + per_call
             else:
                 output_total += len(chunk)
                 if len(output) < cap:

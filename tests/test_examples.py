@@ -144,7 +144,7 @@ def test_folder_entries_that_are_not_submissions_are_skipped(run_cli_module, tmp
     result = run_cli_module("grade", str(folder), "--out", str(out), "--cache-dir", str(CACHE_DIR))
     assert result.code == 0, result.err
     assert "notes.txt: not a submission" in result.err
-    assert "graded 3, skipped 1" in result.out
+    assert "graded 1, errors 2, up to date 0, not submissions 1" in result.out
     notebook = _results(out, "c")
     assert "not a readable notebook" in notebook["output"]
 

@@ -1,9 +1,9 @@
 """Plan the calls that observe a student's function, run them in the sandbox, and collect observations.
 
 Every call is seeded by the harness: the same submission always produces the
-same observations.  Two children per function: one loads and describes it (the
-plan depends on its parameter names), one makes every planned call in order,
-each with its own wall-clock limit.  The plan is the minimum that answers each check's question:
+same observations.  One child per function loads and describes it, then makes
+every planned call in order, each with its own wall-clock limit.  The plan is
+the minimum that answers each check's question:
 
 * ``default@s`` for the harness seeds: the lab's call (inputs, defaults) under
   three seeds, for the result, the loss band and step-for-step;
@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from harness.callplan import LabParam, keywords_for
 from harness.sandbox import RunResult, Sandbox
 from harness.spec import ExperimentSpec, QuestionSpec, Spec
 from harness.submission import Submission
@@ -102,39 +103,6 @@ def _arguments(spec: Spec, experiment: ExperimentSpec) -> list[Any]:
         elif name == "rank":
             args.append(int(value))
     return args
-
-
-def _extra_args(
-    question: QuestionSpec, description: dict[str, Any], overrides: dict[str, Any]
-) -> dict[str, Any] | None:
-    """Keyword arguments for one call, under the student's own parameter names.
-
-    ``num_epochs``/``lr`` overrides go to the student's parameter of that name, or
-    to the one in the same place if they renamed it.  Where the student's
-    parameter has no default but the lab's has, the lab's default is supplied, so
-    a missing default costs the signature mark only.  ``None``: the call cannot
-    be made (the function has no parameter in that place).
-    """
-    assert question.function is not None
-    lab = list(question.function.params)
-    lab_names = [p.name for p in lab]
-    student = [p for p in description.get("params", []) if isinstance(p, dict)]
-    names = [p.get("name") for p in student]
-    values = dict(overrides)
-    for index, p in enumerate(lab):
-        if p.has_default and p.name not in values and index < len(student) and student[index].get("default") is None:
-            values[p.name] = p.default
-    keywords: dict[str, Any] = {}
-    for name, value in values.items():
-        if name in names:
-            keywords[name] = value
-            continue
-        index = lab_names.index(name)
-        if index < len(student) and names[index] not in lab_names:
-            keywords[str(names[index])] = value
-        else:
-            return None
-    return keywords
 
 
 def _clean_error(raw: Any) -> dict[str, Any] | None:
@@ -245,20 +213,48 @@ def _observe(label: str, seed: int, run: RunResult, frame: Decoded) -> CallObser
     )
 
 
+def _plan(
+    spec: Spec, experiment: ExperimentSpec, seeds: tuple[int, ...]
+) -> list[tuple[str, int, list[Any], dict[str, Any]]]:
+    """The planned calls, in order: (label, seed, positional arguments, num_epochs/lr overrides)."""
+    base_args = _arguments(spec, experiment)
+    plan: list[tuple[str, int, list[Any], dict[str, Any]]] = [(f"default@{s}", s, base_args, {}) for s in seeds]
+    s0 = seeds[0]
+    plan.append(("epochs0", s0, base_args, {"num_epochs": 0}))
+    plan.append(("epochs10", s0, base_args, {"num_epochs": 10}))
+    plan.append(("lr0", s0, base_args, {"lr": 0.0}))
+    if "M" in experiment.args:
+        changed = [list(map(float, row)) for row in base_args[0]["tensor"]]
+        for i, row in enumerate(base_args[1]["tensor"]):
+            for j, observed in enumerate(row):
+                if not observed:
+                    changed[i][j] = UNOBSERVED_PROBE
+        plan.append(("mask_changed", s0, [{"tensor": changed}, *base_args[1:]], {}))
+    return plan
+
+
 def observe_function(
     sandbox: Sandbox, spec: Spec, question: QuestionSpec, submission: Submission, base_seed: int
 ) -> FunctionObservations:
-    """Describe the question's function in one child, then make every planned call in another."""
+    """Load, describe and call the question's function, all in one child, in plan order.
+
+    The lab's call comes first, so a function that hits a limit costs one limit;
+    the call in progress gets the limit's verdict and the calls after it are not run.
+    """
     assert question.function is not None and question.experiment is not None
     experiment = spec.experiments[question.experiment]
     units = [{"filename": u.filename, "code": u.code} for u in submission.units]
     name = question.function.name
     seeds = harness_seeds(base_seed, experiment)
-    first = sandbox.run(units, name)
-    if first.status != "ok" or first.decoded is None:
-        why = first.wire_error or first.status
-        return FunctionObservations(name, {}, {}, {}, {}, seeds, failure=f"{why}: {first.output[-300:]}")
-    header = first.decoded.header
+    lab: list[LabParam] = [(p.name, p.has_default, p.default) for p in question.function.params]
+    plan = _plan(spec, experiment, seeds)
+    requests = [{"label": label, "seed": seed, "args": args, "overrides": o} for label, seed, args, o in plan]
+    run = sandbox.run(units, name, requests, lab)
+    first = run.decoded
+    if first is None:
+        why = run.wire_error or run.status
+        return FunctionObservations(name, {}, {}, {}, {}, seeds, failure=f"{why}: {run.output[-300:]}")
+    header = first.header
     description = header.get("function") if isinstance(header.get("function"), dict) else {}
     load = header.get("load") if isinstance(header.get("load"), dict) else {}
     glob = header.get("globals") if isinstance(header.get("globals"), dict) else {}
@@ -266,42 +262,16 @@ def observe_function(
     load, description = _clean_load(load), _clean_description(description)
     if not description.get("callable"):
         return FunctionObservations(name, load, description, glob, {}, seeds)
-    base_args = _arguments(spec, experiment)
-    plan: list[tuple[str, int, list[Any], dict[str, Any]]] = []
-    for s in seeds:
-        plan.append((f"default@{s}", s, base_args, {}))
-    s0 = seeds[0]
-    plan.append(("epochs0", s0, base_args, {"num_epochs": 0}))
-    plan.append(("epochs10", s0, base_args, {"num_epochs": 10}))
-    plan.append(("lr0", s0, base_args, {"lr": 0.0}))
-    if "M" in experiment.args:
-        changed = [list(map(float, row)) for row in base_args[0]["tensor"]]
-        mask = base_args[1]["tensor"]
-        for i, row in enumerate(mask):
-            for j, observed in enumerate(row):
-                if not observed:
-                    changed[i][j] = UNOBSERVED_PROBE
-        plan.append(("mask_changed", s0, [{"tensor": changed}, *base_args[1:]], {}))
-    not_run: list[str] = []
-    planned: list[tuple[str, int]] = []
-    requests: list[dict[str, Any]] = []
-    for label, seed, args, overrides in plan:
-        keywords = _extra_args(question, description, overrides)
-        if keywords is None:
-            not_run.append(label)
-            continue
-        planned.append((label, seed))
-        requests.append({"args": args, "kwargs": keywords, "seed": seed})
-    # All calls in one child, in plan order: the lab's call first, so a function that hits a
-    # limit costs one limit, and the calls after it are not run.
-    run = sandbox.run(units, name, requests)
+    frames = {f.header.get("label"): f for f in run.frames[1:]}
     calls: dict[str, CallObservation] = {}
-    for index, (label, seed) in enumerate(planned):
-        frame = run.frames[index + 1] if index + 1 < len(run.frames) else None
-        if frame is not None and frame.header.get("index") == index:
-            calls[label] = _observe(label, seed, run, frame)
-        elif index + 1 == len(run.frames):
-            calls[label] = _failed_call(label, seed, run)
-        else:
+    not_run: list[str] = []
+    stopped = False
+    for label, seed, _args, overrides in plan:
+        if stopped or keywords_for(lab, description.get("params", []), overrides) is None:
             not_run.append(label)
+        elif label in frames:
+            calls[label] = _observe(label, seed, run, frames[label])
+        else:
+            calls[label] = _failed_call(label, seed, run)  # in progress when the child stopped
+            stopped = True
     return FunctionObservations(name, load, description, glob, calls, seeds, tuple(not_run))

@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from harness.callplan import keywords_for
 from harness.wire import MAX_TENSOR_ELEMENTS, encode
 
 _MAX_TEXT = 2000
@@ -140,11 +141,13 @@ def seed_everything(seed: int) -> None:
         numpy.random.seed(seed % (2**32))
 
 
-def _call_once(fn: Any, call: dict[str, Any], sources: dict[str, str]) -> tuple[dict[str, Any], list[torch.Tensor]]:
+def _call_once(
+    fn: Any, call: dict[str, Any], keywords: dict[str, Any], sources: dict[str, str]
+) -> tuple[dict[str, Any], list[torch.Tensor]]:
     """Call the student's function once under the harness's seed; observe the result and the inputs."""
     tensors: list[torch.Tensor] = []
     args = [_argument(a) for a in call.get("args", [])]
-    kwargs = {k: _argument(v) for k, v in call.get("kwargs", {}).items()}
+    kwargs = {k: _argument(v) for k, v in keywords.items()}
     originals = [a.clone() for a in args if isinstance(a, torch.Tensor)]
     torch.set_default_dtype(torch.float32)  # every call starts from the same global state
     seed_everything(int(call["seed"]))
@@ -197,6 +200,11 @@ def run(request: dict[str, Any], emit: Callable[[bytes], None]) -> None:
     if not header["function"]["callable"]:
         return
     fn = module.__dict__[name]
-    for index, call in enumerate(request.get("calls") or []):
-        result, tensors = _call_once(fn, call, sources)
-        emit(encode({"call": result, "index": index}, tensors))
+    lab = [tuple(p) for p in request.get("lab_params") or []]
+    params = header["function"].get("params") or []
+    for call in request.get("calls") or []:
+        keywords = keywords_for(lab, params, call.get("overrides") or {})
+        if keywords is None:
+            continue  # the parent knows this call cannot be made: no parameter takes it
+        result, tensors = _call_once(fn, call, keywords, sources)
+        emit(encode({"call": result, "label": call["label"]}, tensors))

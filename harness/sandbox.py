@@ -150,7 +150,13 @@ class Sandbox:
         (length,) = struct.unpack(">Q", head)
         return self._proc.stdout.read(length)
 
-    def run(self, units: list[dict[str, str]], function: str, calls: list[dict[str, Any]] | None = None) -> RunResult:
+    def run(
+        self,
+        units: list[dict[str, str]],
+        function: str,
+        calls: list[dict[str, Any]] | None = None,
+        lab_params: list[Any] | None = None,
+    ) -> RunResult:
         """Describe ``function`` and make ``calls`` (each seeded, in order) in one fresh child.
 
         Each call has its own wall-clock limit; when one hits a limit the calls after
@@ -163,6 +169,7 @@ class Sandbox:
             "units": units,
             "function": function,
             "calls": calls or [],
+            "lab_params": lab_params or [],
             "limits": {
                 "time_s": self.limits.time_per_call_s,
                 "cpu_s": self.limits.cpu_per_call_s,

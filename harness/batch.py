@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from harness import __version__
+from harness.confine import die_with_parent
 from harness.errors import UserError
 from harness.grading import GradingOptions, grade_submission
 from harness.results import atomic_write, gradebook_rows, write_report
@@ -169,11 +170,7 @@ def _grade_one(path: str, name: str) -> Outcome:
 
 def _worker_init() -> None:
     """In each worker: die with the batch (a killed batch leaves no worker, zygote or child behind)."""
-    import ctypes
-    import signal
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    die_with_parent()
 
 
 def _close_worker_sandbox() -> None:

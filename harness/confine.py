@@ -21,6 +21,7 @@ import errno
 import os
 import platform
 import resource
+import signal
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -194,6 +195,16 @@ def drop_capabilities() -> None:
         raise ConfinementUnavailable(f"capabilities: capset failed ({os.strerror(ctypes.get_errno())})")
     if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise ConfinementUnavailable("no_new_privs could not be set")
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux; elsewhere nothing)."""
+    prctl = getattr(_libc, "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def make_undumpable() -> None:

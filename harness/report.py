@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -28,6 +28,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from harness.errors import UserError
 from harness.report_context import FITS, report_context
+from harness.results import atomic_write
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -85,16 +86,19 @@ class Rendered:
     refused: tuple[str, ...]
 
 
-def render_pdf(results: dict[str, Any]) -> Rendered:
-    """Render ``results`` to a one-page PDF, shortening text until it fits."""
+def one_page_pdf(html_at: Callable[[int], str], levels: int) -> Rendered:
+    """Lay out ``html_at(0)``, ``html_at(1)``... (ever shorter) until one fits a page; keep page 1 of the last.
+
+    Every one-page document (feedback, class summary) goes through here, with the
+    asset-only URL fetcher.
+    """
     from weasyprint import HTML
 
     fetcher = AssetFetcher()
     document = None
     level = 0
-    for level in range(len(FITS)):
-        html = HTML(string=render_html(results, level), base_url=str(TEMPLATES) + "/", url_fetcher=fetcher)
-        document = html.render()
+    for level in range(levels):
+        document = HTML(string=html_at(level), base_url=str(TEMPLATES) + "/", url_fetcher=fetcher).render()
         if len(document.pages) == 1:
             break
     assert document is not None
@@ -106,10 +110,9 @@ def render_pdf(results: dict[str, Any]) -> Rendered:
     return Rendered(pdf, level, pages, tuple(fetcher.refused))
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+def render_pdf(results: dict[str, Any]) -> Rendered:
+    """Render ``results`` to a one-page PDF, shortening text until it fits."""
+    return one_page_pdf(lambda level: render_html(results, level), len(FITS))
 
 
 def write_feedback(results_path: Path, pdf_path: Path | None = None) -> Path:
@@ -127,7 +130,7 @@ def write_feedback(results_path: Path, pdf_path: Path | None = None) -> Path:
     if not isinstance(results, dict) or "tests" not in results:
         raise UserError(f"{results_path}: not a labgrade/Gradescope results.json (no 'tests')")
     target = pdf_path or results_path.with_name("feedback.pdf")
-    _atomic_bytes(target, render_pdf(results).pdf)
+    atomic_write(target, render_pdf(results).pdf)
     return target
 
 

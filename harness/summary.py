@@ -119,9 +119,7 @@ def summary_context(summary: ClassSummary, title: str, top: int = 14) -> dict[st
 
 def write_summary(out: Path) -> tuple[Path, Path] | None:
     """Write ``OUT/summary.csv`` and ``OUT/summary.pdf`` from the results in ``out``."""
-    from weasyprint import HTML
-
-    from harness.report import TEMPLATES, AssetFetcher, environment
+    from harness.report import environment, one_page_pdf
 
     results = load_results(out)
     if not results:
@@ -131,15 +129,8 @@ def write_summary(out: Path) -> tuple[Path, Path] | None:
     atomic_write(csv_path, summary_csv(summary))
     title = str(((results[0].get("extra_data") or {}).get("labgrade") or {}).get("lab_title", "Lab"))
     pdf_path = out / "summary.pdf"
-    for top in (14, 8, 4):
-        html = environment().get_template("summary.html.j2").render(**summary_context(summary, title, top))
-        document = HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=AssetFetcher()).render()
-        if len(document.pages) == 1:
-            break
-    document = document.copy(document.pages[:1])
-    pdf = document.write_pdf()
-    assert isinstance(pdf, bytes)
-    tmp = pdf_path.with_name(".summary.pdf.tmp")
-    tmp.write_bytes(pdf)
-    tmp.replace(pdf_path)
+    template = environment().get_template("summary.html.j2")
+    tops = (14, 8, 4)  # failure reasons listed, fewer at each step
+    rendered = one_page_pdf(lambda level: template.render(**summary_context(summary, title, tops[level])), len(tops))
+    atomic_write(pdf_path, rendered.pdf)
     return csv_path, pdf_path

@@ -32,10 +32,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from harness import confine
+
 LAYERS = ("namespaces", "capabilities", "landlock", "seccomp")
 MAX_RESULT_BYTES = 64 << 20
 _PR_SET_CHILD_SUBREAPER = 36
-_PR_SET_PDEATHSIG = 1
 
 
 def _preload() -> None:
@@ -140,7 +141,7 @@ def _child(request: dict[str, Any], workdir: Path, result_w: int, output_w: int)
     """In the forked child: isolate, confine, run the probe, write the result, exit."""
     code = 0
     try:
-        _die_with_parent()  # a killed zygote takes its child along
+        confine.die_with_parent()  # a killed zygote takes its child along
         os.setsid()
         os.dup2(output_w, 1)
         os.dup2(output_w, 2)
@@ -342,18 +343,12 @@ def probe_layers(root: Path) -> dict[str, str]:
 _PROBE_LIMITS = {"memory_mib": 512, "cpu_s": 10, "tmpfs_mib": 8, "processes": 64}
 
 
-def _die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies (Linux), so nothing outlives a killed batch."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
 def main() -> int:
     """Serve requests on stdin/stdout until stdin closes; remove the folder named by ``--cleanup``."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but protocol messages may reach the parent's pipe
     cleanup = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--cleanup" else None
-    _die_with_parent()
+    confine.die_with_parent()  # nothing outlives a killed batch
     _preload()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)

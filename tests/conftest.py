@@ -104,3 +104,18 @@ def grade_file(path: Path, spec, expectations, box, seed: int = 0):
     from harness.submission import load_submission
 
     return grade_submission(box, spec, expectations, load_submission(path), GradingOptions(seed=seed))
+
+
+def comparable_results(out: Path, drop: tuple[str, ...] = ()) -> dict[str, dict]:
+    """Every OUT/*/results.json without what legitimately differs between runs (times, date, ``drop``)."""
+    import json
+
+    found = {}
+    for path in sorted(out.glob("*/results.json")):
+        data = json.loads(path.read_text())
+        data.pop("execution_time")
+        meta = data["extra_data"]["labgrade"]
+        for key in ("graded_at", "student_seconds", *drop):
+            meta.pop(key)
+        found[path.parent.name] = data
+    return found

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CACHE_DIR, ROOT
+from tests.conftest import CACHE_DIR, ROOT, comparable_results
 
 distributed = pytest.importorskip("distributed")
-
-
-def _comparable(out: Path) -> dict[str, dict]:
-    found = {}
-    for path in sorted(out.glob("*/results.json")):
-        data = json.loads(path.read_text())
-        data.pop("execution_time")
-        data["extra_data"]["labgrade"].pop("graded_at")
-        data["extra_data"]["labgrade"].pop("student_seconds")
-        found[path.parent.name] = data
-    return found
 
 
 @pytest.mark.slow
@@ -44,7 +32,7 @@ def test_local_cluster_results_equal_the_local_run(run_cli, tmp_path: Path) -> N
             "grade", str(folder), "--out", str(tmp_path / "dask"), "--dask-scheduler", cluster.scheduler_address, *args
         )
         assert "up to date 3" in again.out  # resume rules hold on the cluster path too
-    assert _comparable(tmp_path / "local") == _comparable(tmp_path / "dask")
+    assert comparable_results(tmp_path / "local") == comparable_results(tmp_path / "dask")
     assert (tmp_path / "local" / "gradebook.csv").read_text() == (tmp_path / "dask" / "gradebook.csv").read_text()
 
 

@@ -334,7 +334,7 @@ def check_loss_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
 def _reference_run(ctx: Context, seed: int, epochs: int) -> tuple[torch.Tensor, torch.Tensor]:
     A, M, r = ctx.inputs()
     with torch.random.fork_rng(devices=[]):  # the parent's own generator is left as it was
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)
         if M is None:
             return sgd_factorise(A, r, num_epochs=epochs)
         return sgd_factorise_masked(A, M, r, num_epochs=epochs)
@@ -342,9 +342,9 @@ def _reference_run(ctx: Context, seed: int, epochs: int) -> tuple[torch.Tensor, 
 
 def _initial_draws(seed: int, m: int, n: int, r: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     with torch.random.fork_rng(devices=[]):  # the parent's own generator is left as it was
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)
         U, V = torch.rand(m, r), torch.rand(n, r)
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)
         V2, U2 = torch.rand(n, r), torch.rand(m, r)
     return {"U then V": (U, V), "V then U": (U2, V2)}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from harness import __version__
 from harness.checks import CHECKS, Context
-from harness.observe import FunctionObservations, observe_function
+from harness.observe import FunctionObservations, observe_functions
 from harness.results import CheckOutcome, GradeReport, Provenance, QuestionResult
 from harness.sandbox import Sandbox
 from harness.spec import QuestionSpec, Spec
@@ -49,11 +49,9 @@ def score_question(question: QuestionSpec, outcomes: Sequence[CheckOutcome]) -> 
 
 def _observe_all(sandbox: Sandbox, spec: Spec, submission: Submission, seed: int) -> dict[str, FunctionObservations]:
     """Observations of each function question's function, keyed by the question's experiment."""
-    out: dict[str, FunctionObservations] = {}
-    for q in spec.questions:
-        if q.kind == "function" and q.function is not None and q.experiment is not None:
-            out[q.experiment] = observe_function(sandbox, spec, q, submission, seed)
-    return out
+    questions = [q for q in spec.questions if q.kind == "function" and q.function is not None and q.experiment]
+    observed = observe_functions(sandbox, spec, questions, submission, seed)
+    return {q.experiment: obs for q, obs in zip(questions, observed, strict=True) if q.experiment}
 
 
 def _answers_for(submission: Submission, question: QuestionSpec) -> dict[str, object] | None:
@@ -141,9 +139,8 @@ def grade_submission(
             failed_imports[f"An import failed and was skipped ({item})."] = None
     notes += failed_imports
     for obs in observations.values():
-        printed = sum(c.output_bytes for c in obs.calls.values())
-        if printed:
-            notes.append(f"`{obs.name}` printed {printed} bytes while graded (ignored).")
+        if obs.output_bytes:
+            notes.append(f"`{obs.name}` printed {obs.output_bytes} bytes while graded (ignored).")
     questions = tuple(grade_question(spec, q, expectations, observations, submission, options) for q in spec.questions)
     confinement = sandbox.confinement.layers if sandbox.confinement else {}
     data = expectations.provenance.data.get("ratings_source", "none")

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 from harness.callplan import LabParam, keywords_for
-from harness.sandbox import RunResult, Sandbox
+from harness.sandbox import Job, RunResult, Sandbox
 from harness.spec import ExperimentSpec, QuestionSpec, Spec
 from harness.submission import Submission
 from harness.wire import Decoded
@@ -87,6 +87,7 @@ class FunctionObservations:
     seeds: tuple[int, ...]
     not_run: tuple[str, ...] = field(default=())
     failure: str | None = None  # the child could not even report (crash at load, limit...)
+    output_bytes: int = 0  # what the student's code printed while this function was observed (ignored)
 
 
 def harness_seeds(base: int, experiment: ExperimentSpec, count: int = 3) -> tuple[int, ...]:
@@ -233,27 +234,60 @@ def _plan(
     return plan
 
 
-def observe_function(
-    sandbox: Sandbox, spec: Spec, question: QuestionSpec, submission: Submission, base_seed: int
-) -> FunctionObservations:
-    """Load, describe and call the question's function, all in one child, in plan order.
+@dataclass(frozen=True)
+class _Planned:
+    """One question's function: the job sent to the sandbox and what is needed to read its result."""
 
-    The lab's call comes first, so a function that hits a limit costs one limit;
-    the call in progress gets the limit's verdict and the calls after it are not run.
-    """
+    name: str
+    seeds: tuple[int, ...]
+    lab: list[LabParam]
+    plan: list[tuple[str, int, list[Any], dict[str, Any]]]
+    job: Job
+
+
+def _planned(spec: Spec, question: QuestionSpec, base_seed: int) -> _Planned:
     assert question.function is not None and question.experiment is not None
     experiment = spec.experiments[question.experiment]
-    units = [{"filename": u.filename, "code": u.code} for u in submission.units]
-    name = question.function.name
     seeds = harness_seeds(base_seed, experiment)
     lab: list[LabParam] = [(p.name, p.has_default, p.default) for p in question.function.params]
     plan = _plan(spec, experiment, seeds)
     requests = [{"label": label, "seed": seed, "args": args, "overrides": o} for label, seed, args, o in plan]
-    run = sandbox.run(units, name, requests, lab)
+    return _Planned(question.function.name, seeds, lab, plan, Job(question.function.name, requests, list(lab)))
+
+
+def observe_functions(
+    sandbox: Sandbox, spec: Spec, questions: list[QuestionSpec], submission: Submission, base_seed: int
+) -> list[FunctionObservations]:
+    """Load, describe and call each question's function, in plan order, in as few children as possible.
+
+    One child observes every function in turn (each loaded afresh); the sandbox
+    gives a function a child of its own again when an earlier one stopped the
+    child.  The lab's call comes first, so a function that hits a limit costs one
+    limit; the call in progress gets the limit's verdict and the calls after it are
+    not run.
+    """
+    units = [{"filename": u.filename, "code": u.code} for u in submission.units]
+    planned = [_planned(spec, q, base_seed) for q in questions]
+    runs = sandbox.run_jobs(units, [p.job for p in planned])
+    return [_read(p, run) for p, run in zip(planned, runs, strict=True)]
+
+
+def observe_function(
+    sandbox: Sandbox, spec: Spec, question: QuestionSpec, submission: Submission, base_seed: int
+) -> FunctionObservations:
+    """Observe one question's function (see :func:`observe_functions`)."""
+    return observe_functions(sandbox, spec, [question], submission, base_seed)[0]
+
+
+def _read(planned: _Planned, run: RunResult) -> FunctionObservations:
+    """Turn one function's run into observations: load report, description, and each planned call's outcome."""
+    name, seeds, lab, plan = planned.name, planned.seeds, planned.lab, planned.plan
     first = run.decoded
     if first is None:
         why = run.wire_error or run.status
-        return FunctionObservations(name, {}, {}, {}, {}, seeds, failure=f"{why}: {run.output[-300:]}")
+        return FunctionObservations(
+            name, {}, {}, {}, {}, seeds, failure=f"{why}: {run.output[-300:]}", output_bytes=run.output_bytes
+        )
     header = first.header
     description = header.get("function") if isinstance(header.get("function"), dict) else {}
     load = header.get("load") if isinstance(header.get("load"), dict) else {}
@@ -261,7 +295,7 @@ def observe_function(
     assert isinstance(description, dict) and isinstance(load, dict) and isinstance(glob, dict)
     load, description = _clean_load(load), _clean_description(description)
     if not description.get("callable"):
-        return FunctionObservations(name, load, description, glob, {}, seeds)
+        return FunctionObservations(name, load, description, glob, {}, seeds, output_bytes=run.output_bytes)
     frames = {f.header.get("label"): f for f in run.frames[1:]}
     calls: dict[str, CallObservation] = {}
     not_run: list[str] = []
@@ -274,4 +308,6 @@ def observe_function(
         else:
             calls[label] = _failed_call(label, seed, run)  # in progress when the child stopped
             stopped = True
-    return FunctionObservations(name, load, description, glob, calls, seeds, tuple(not_run))
+    return FunctionObservations(
+        name, load, description, glob, calls, seeds, tuple(not_run), output_bytes=run.output_bytes
+    )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import random
 import sys
 import time
 import traceback
@@ -23,6 +22,7 @@ from typing import Any
 import torch
 
 from harness.callplan import keywords_for
+from harness.seeding import seed_everything
 from harness.wire import MAX_TENSOR_ELEMENTS, encode
 
 _MAX_TEXT = 2000
@@ -132,15 +132,6 @@ def _argument(spec: Any) -> Any:
     return spec
 
 
-def seed_everything(seed: int) -> None:
-    """Seed every generator a student might draw from."""
-    torch.manual_seed(seed)
-    random.seed(seed)
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
-        numpy.random.seed(seed % (2**32))
-
-
 def _call_once(
     fn: Any, call: dict[str, Any], keywords: dict[str, Any], sources: dict[str, str]
 ) -> tuple[dict[str, Any], list[torch.Tensor]]:
@@ -176,14 +167,23 @@ def _call_once(
 
 
 def run(request: dict[str, Any], emit: Callable[[bytes], None]) -> None:
-    """Load the definitions and describe the function (one frame), then make each call (one frame each).
+    """Run each job of the request in turn (see :func:`run_job`), then say that every job is done."""
+    for position, job in enumerate(request.get("jobs") or []):
+        run_job(request["units"], job, position, emit)
+        emit(encode({"job": position, "done": True}, []))
+
+
+def run_job(units: list[dict[str, str]], job: dict[str, Any], position: int, emit: Callable[[bytes], None]) -> None:
+    """Load the definitions afresh and describe the function (one frame), then make each call (one frame each).
 
     Frames are emitted as soon as they exist, so when a call hits a limit the
-    observations of the calls before it are already with the zygote.
+    observations of the calls before it are already with the zygote.  Every frame
+    names its job (``position``), so one child can observe several functions.
     """
-    units = request["units"]
     sources = {u["filename"]: u["code"] for u in units}
-    header: dict[str, Any] = {}
+    header: dict[str, Any] = {"job": position}
+    torch.set_default_dtype(torch.float32)  # each job starts from the global state of a fresh process
+    torch.set_grad_enabled(True)
     dtype_before = torch.get_default_dtype()
     seed_everything(0)
     probe = torch.rand(1)
@@ -194,17 +194,17 @@ def run(request: dict[str, Any], emit: Callable[[bytes], None]) -> None:
         "default_dtype_before": str(dtype_before),
         "rng_changed_by_load": not torch.equal(torch.rand(1), probe),
     }
-    name = request["function"]
+    name = job["function"]
     header["function"] = describe_function(module, name)
     emit(encode(header, []))
     if not header["function"]["callable"]:
         return
     fn = module.__dict__[name]
-    lab = [tuple(p) for p in request.get("lab_params") or []]
+    lab = [tuple(p) for p in job.get("lab_params") or []]
     params = header["function"].get("params") or []
-    for call in request.get("calls") or []:
+    for call in job.get("calls") or []:
         keywords = keywords_for(lab, params, call.get("overrides") or {})
         if keywords is None:
             continue  # the parent knows this call cannot be made: no parameter takes it
         result, tensors = _call_once(fn, call, keywords, sources)
-        emit(encode({"call": result, "label": call["label"]}, tensors))
+        emit(encode({"job": position, "call": result, "label": call["label"]}, tensors))

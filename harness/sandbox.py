@@ -15,7 +15,7 @@ import struct
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,76 @@ def split_frames(raw: bytes) -> tuple[tuple[Decoded, ...], str | None]:
             return tuple(frames), str(exc)
         offset += 8 + length
     return tuple(frames), None
+
+
+@dataclass(frozen=True)
+class Job:
+    """One function to load, describe and call in a child: its name, planned calls and the lab's parameters."""
+
+    function: str
+    calls: list[dict[str, Any]]
+    lab_params: list[Any]
+
+
+def _job_of(frame: Decoded) -> int | None:
+    job = frame.header.get("job")
+    return job if isinstance(job, int) and not isinstance(job, bool) else None
+
+
+def _split_jobs(header: dict[str, Any], raw: bytes, count: int) -> list[RunResult]:
+    """Cut one child's reply into per-job results, up to and including the first job that did not finish.
+
+    A job is finished when the child sent its ``done`` frame.  The zygote notes,
+    for each complete frame, when it arrived and how much output the child had
+    printed by then, so each job gets its own wall time and output.  Results stop
+    at the first unfinished job: it gets the child's verdict when it was the
+    child's first job, and is left out (to be run again alone) otherwise.
+    """
+    frames, wire_error = split_frames(raw)
+    if frames and "confinement_failed" in frames[0].header:
+        raise RuntimeError(f"confinement failed in a child: {frames[0].header['confinement_failed']}")
+    times = [float(t) for t in header.get("frame_times", [])][: len(frames)]
+    marks = [int(m) for m in header.get("frame_output", [])][: len(frames)]
+    output = str(header.get("output", ""))
+    total_output = int(header.get("output_bytes", 0))
+    results: list[RunResult] = []
+    start_index, start_time, start_mark = 0, 0.0, 0
+    for position in range(count):
+        own: list[Decoded] = []
+        finished = False
+        index = start_index
+        while index < len(frames) and _job_of(frames[index]) == position:
+            if frames[index].header.get("done") is True:
+                finished = True
+                index += 1
+                break
+            own.append(frames[index])
+            index += 1
+        if finished:
+            end_time = times[index - 1] if index - 1 < len(times) else float(header["wall_s"])
+            end_mark = marks[index - 1] if index - 1 < len(marks) else total_output
+            verdict = RunResult("ok", 0.0, header.get("cpu_s"), 0, None, "", 0, ())
+        elif position == 0:
+            end_time, end_mark = float(header["wall_s"]), total_output
+            verdict = RunResult(
+                header["status"], 0.0, header.get("cpu_s"), header.get("exit_code"), header.get("signal"),
+                "", 0, (), wire_error,
+            )  # fmt: skip
+        else:
+            break
+        results.append(
+            replace(
+                verdict,
+                wall_s=max(end_time - start_time, 0.0),
+                output=output[start_mark:end_mark],
+                output_bytes=max(end_mark - start_mark, 0),
+                frames=tuple(own),
+            )
+        )
+        if not finished:
+            break
+        start_index, start_time, start_mark = index, end_time, end_mark
+    return results
 
 
 def require_confinement(layers: dict[str, str], required: bool) -> Confinement:
@@ -150,26 +220,11 @@ class Sandbox:
         (length,) = struct.unpack(">Q", head)
         return self._proc.stdout.read(length)
 
-    def run(
-        self,
-        units: list[dict[str, str]],
-        function: str,
-        calls: list[dict[str, Any]] | None = None,
-        lab_params: list[Any] | None = None,
-    ) -> RunResult:
-        """Describe ``function`` and make ``calls`` (each seeded, in order) in one fresh child.
-
-        Each call has its own wall-clock limit; when one hits a limit the calls after
-        it are not run, and the frames before it are kept.
-        """
-        if self._proc is None or self.confinement is None:
-            self.start()
+    def _request(self, units: list[dict[str, str]], jobs: list[Job]) -> dict[str, Any]:
         assert self.confinement is not None
-        request = {
+        return {
             "units": units,
-            "function": function,
-            "calls": calls or [],
-            "lab_params": lab_params or [],
+            "jobs": [{"function": j.function, "calls": j.calls, "lab_params": j.lab_params} for j in jobs],
             "limits": {
                 "time_s": self.limits.time_per_call_s,
                 "cpu_s": self.limits.cpu_per_call_s,
@@ -182,10 +237,45 @@ class Sandbox:
             # Grading refuses to run a child whose confinement failed; a self-check goes on.
             "strict": self.required,
         }
+
+    def run(
+        self,
+        units: list[dict[str, str]],
+        function: str,
+        calls: list[dict[str, Any]] | None = None,
+        lab_params: list[Any] | None = None,
+    ) -> RunResult:
+        """Describe ``function`` and make ``calls`` (each seeded, in order) in one fresh child."""
+        return self.run_jobs(units, [Job(function, calls or [], lab_params or [])])[0]
+
+    def run_jobs(self, units: list[dict[str, str]], jobs: list[Job]) -> list[RunResult]:
+        """Run each job (load, describe, calls) in turn in one fresh child; one result per job.
+
+        Each call has its own wall-clock limit; when one hits a limit the calls after
+        it are not run, and the frames before it are kept.  A verdict (time limit,
+        crash...) is only ever given to the first job of a child: when a child stops
+        during a later job, that job and the ones after it run again in a fresh child,
+        so every job's observations are those a child of its own would give.
+        """
+        if self._proc is None or self.confinement is None:
+            self.start()
+        keys = [self._memo_key(units, job) for job in jobs]
+        pending = [i for i, key in enumerate(keys) if key not in self._memo]
+        while pending:
+            header, raw = self._exchange(self._request(units, [jobs[i] for i in pending]))
+            done = _split_jobs(header, raw, len(pending))
+            for position, result in enumerate(done):
+                self._memo[keys[pending[position]]] = result
+            pending = pending[len(done) :]
+        return [self._memo[key] for key in keys]
+
+    def _memo_key(self, units: list[dict[str, str]], job: Job) -> str:
+        body = json.dumps(self._request(units, [job]), sort_keys=True).encode()
+        return hashlib.sha256(body).hexdigest()
+
+    def _exchange(self, request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+        """Send one request to the zygote; return its measured header and the child's raw frames."""
         body = json.dumps(request, sort_keys=True).encode()
-        key = hashlib.sha256(body).hexdigest()
-        if key in self._memo:
-            return self._memo[key]
         assert self._proc is not None and self._proc.stdin is not None
         try:
             self._proc.stdin.write(struct.pack(">Q", len(body)) + body)
@@ -196,24 +286,8 @@ class Sandbox:
         if reply is None:
             raise RuntimeError("the sandbox process died")
         (hlen,) = struct.unpack(">Q", reply[:8])
-        header = json.loads(reply[8 : 8 + hlen])
-        raw = reply[8 + hlen :]
-        frames, wire_error = split_frames(raw)
-        if frames and "confinement_failed" in frames[0].header:
-            raise RuntimeError(f"confinement failed in a child: {frames[0].header['confinement_failed']}")
-        result = RunResult(
-            status=header["status"],
-            wall_s=float(header["wall_s"]),
-            cpu_s=header.get("cpu_s"),
-            exit_code=header.get("exit_code"),
-            signal=header.get("signal"),
-            output=header.get("output", ""),
-            output_bytes=int(header.get("output_bytes", 0)),
-            frames=frames,
-            wire_error=wire_error,
-        )
-        self._memo[key] = result
-        return result
+        header: dict[str, Any] = json.loads(reply[8 : 8 + hlen])
+        return header, reply[8 + hlen :]
 
     def close(self) -> None:
         """Stop the zygote (closing its stdin ends it) and remove its folder."""

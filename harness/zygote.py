@@ -50,7 +50,8 @@ def _preload() -> None:
     import statistics  # noqa: F401
     import typing  # noqa: F401
 
-    import numpy  # noqa: F401
+    import numpy
+    import numpy.random  # numpy 2 imports it lazily: 7 ms in every child that seeds it
     import torch
 
     # A child forked after a multi-threaded torch op deadlocks in its first matmul.
@@ -61,6 +62,8 @@ def _preload() -> None:
     import harness.confine
     import harness.probes
     import harness.wire  # noqa: F401
+
+    numpy.random.seed(0)
 
 
 def _read_message(stream: BinaryIO) -> bytes | None:
@@ -93,14 +96,14 @@ def _read_only_paths() -> list[Path]:
     return sorted(paths)
 
 
-def _confine(
-    layers: list[str] | tuple[str, ...], workdir: Path, limits: dict[str, Any], calls: list[Any] | None = None
-) -> list[str]:
-    """Apply the requested layers in the only order that works; return those that failed."""
+def _confine(layers: list[str] | tuple[str, ...], workdir: Path, limits: dict[str, Any], calls: int = 1) -> list[str]:
+    """Apply the requested layers in the only order that works; return those that failed.
+
+    ``calls`` counts the loads and calls the child will make: each gets the CPU limit.
+    """
     from harness import confine as c
 
     failed: list[str] = []
-    calls = calls or []
     data = int(limits["memory_mib"]) << 20
     with contextlib.suppress(OSError, ValueError):
         status = Path("/proc/self/status").read_text()
@@ -110,7 +113,7 @@ def _confine(
     try:
         c.apply_rlimits(
             c.RLimits(
-                cpu_s=max(1, int(limits["cpu_s"]) * (1 + len(calls))),
+                cpu_s=max(1, int(limits["cpu_s"]) * max(calls, 1)),
                 data_bytes=data,
                 file_bytes=int(limits["tmpfs_mib"]) << 20,
                 processes=int(limits["processes"]) if os.getuid() != 0 else None,
@@ -149,7 +152,8 @@ def _child(request: dict[str, Any], workdir: Path, result_w: int, output_w: int)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)  # input() gets EOF at once
         os.close(devnull)
-        failed = _confine(request["layers"], workdir, request["limits"], request.get("calls"))
+        calls = sum(1 + len(job.get("calls") or []) for job in request.get("jobs") or [])
+        failed = _confine(request["layers"], workdir, request["limits"], calls)
         os.chdir(workdir)
         os.environ.clear()
         os.environ.update({"HOME": str(workdir), "TMPDIR": str(workdir), "PATH": "/usr/bin:/bin"})
@@ -225,7 +229,8 @@ def run_request(request: dict[str, Any], root: Path) -> tuple[dict[str, Any], by
     os.close(output_w)
     per_call = float(limits["time_s"])
     deadline = started + per_call  # loading and describing; then each call gets its own time_s
-    frames_seen = 0
+    frame_times: list[float] = []  # when each complete frame arrived, for per-job wall times
+    frame_output: list[int] = []  # how much the child had printed by then, for per-job output
     result = bytearray()
     output = bytearray()
     output_total = 0
@@ -248,9 +253,11 @@ def run_request(request: dict[str, Any], root: Path) -> tuple[dict[str, Any], by
                     too_large = True
                     open_fds.clear()
                 complete = _complete_frames(result)
-                if complete > frames_seen:
-                    frames_seen = complete
-                    deadline = time.monotonic() + per_call
+                if complete > len(frame_times):
+                    now = time.monotonic()
+                    frame_times += [now - started] * (complete - len(frame_times))
+                    frame_output += [output_total] * (complete - len(frame_output))
+                    deadline = now + per_call
             else:
                 output_total += len(chunk)
                 if len(output) < cap:
@@ -304,6 +311,8 @@ def run_request(request: dict[str, Any], root: Path) -> tuple[dict[str, Any], by
         "max_rss_kib": rusage.ru_maxrss if rusage else None,
         "output": output.decode("utf-8", errors="replace"),
         "output_bytes": output_total,
+        "frame_times": frame_times,
+        "frame_output": frame_output,
     }
     return header, bytes(result)
 

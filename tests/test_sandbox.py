@@ -247,3 +247,20 @@ def test_unconfined_grading_says_so_in_every_result(run_cli, tmp_path: Path) -> 
     results = json.loads((tmp_path / "correct" / "results.json").read_text())
     assert "graded unconfined" in results["output"]
     assert results["extra_data"]["labgrade"]["provenance"]["unconfined"] is True
+
+
+def _question(report, question: str) -> tuple:
+    """A question's mark and each check's verdict and message (the signature's wording aside)."""
+    q = next(q for q in report.questions if q.id == question)
+    return q.score, [(c.kind, c.passed, c.message if c.kind != "signature" else "") for c in q.checks]
+
+
+def test_one_function_stopping_the_child_never_costs_the_other_function(sandbox, fast_limits_spec, lab) -> None:
+    """Both functions share a child; whichever stops it, the other is graded exactly as it is alone."""
+    correct = grade_file(ROOT / "submissions" / "correct.py", fast_limits_spec, lab[1], sandbox)
+    hangs = grade_file(HOSTILE / "first-function-hangs.py", fast_limits_spec, lab[1], sandbox)
+    assert "time limit" in _feedback(hangs, "1.1") or "CPU limit" in _feedback(hangs, "1.1")
+    assert _question(hangs, "3.1") == _question(correct, "3.1")
+    crashes = grade_file(HOSTILE / "second-function-crashes.py", fast_limits_spec, lab[1], sandbox)
+    assert _question(crashes, "1.1") == _question(correct, "1.1")
+    assert "crashed while running your function (SIGSEGV)" in _feedback(crashes, "3.1")

@@ -171,7 +171,7 @@ def generate_class(folder: Path, count: int) -> list[Path]:
     return made
 
 
-def fresh_interpreter_seconds(repeats: int = 3) -> float:
+def fresh_interpreter_seconds(repeats: int = 5) -> float:
     """The baseline's cost per submission: a new Python that imports torch (as a new kernel does)."""
     import subprocess
     import sys

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import ast
 import inspect
+import math
+import os
+import random
 import sys
+import threading
 import time
 import traceback
 import types
@@ -166,11 +170,41 @@ def _call_once(
     return result, tensors
 
 
+def _global_state() -> tuple[int, int]:
+    """A fingerprint of what a function could change for the next one: threads, and what torch and builtins hold.
+
+    Objects in the namespaces student code reaches for (``torch.norm``,
+    ``Tensor.__sub__``, ``builtins.print``...) are compared by identity, so a
+    replaced function changes the fingerprint; the thread count catches a thread
+    left running after a call.
+    """
+    import builtins
+
+    import torch.nn.functional
+
+    spaces = (builtins, torch, torch.nn.functional, torch.linalg, torch.random, random, math, sys.modules.get("numpy"))
+    ids = [id(v) for space in spaces if space is not None for v in vars(space).values()]
+    ids += [id(v) for v in vars(torch.Tensor).values()] + [id(v) for v in vars(torch._C.TensorBase).values()]
+    try:
+        threads = len(os.listdir(f"/proc/{os.getpid()}/task"))
+    except OSError:
+        threads = threading.active_count()
+    return threads, hash(tuple(ids))
+
+
 def run(request: dict[str, Any], emit: Callable[[bytes], None]) -> None:
-    """Run each job of the request in turn (see :func:`run_job`), then say that every job is done."""
+    """Run each job of the request in turn (see :func:`run_job`), saying when each is done.
+
+    A job that left a thread running or replaced something in torch or builtins
+    ends the child after it: the next function then gets a fresh child (the parent
+    runs the remaining jobs again), exactly as if each function had its own.
+    """
+    before = _global_state()
     for position, job in enumerate(request.get("jobs") or []):
         run_job(request["units"], job, position, emit)
         emit(encode({"job": position, "done": True}, []))
+        if _global_state() != before:
+            return
 
 
 def run_job(units: list[dict[str, str]], job: dict[str, Any], position: int, emit: Callable[[bytes], None]) -> None:

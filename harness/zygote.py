@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
+import gc
 import json
 import os
 import resource
@@ -80,8 +82,12 @@ def _write_message(stream: BinaryIO, *parts: bytes) -> None:
     stream.flush()
 
 
-def _read_only_paths() -> list[Path]:
-    """What a child may read: the interpreter, installed packages and system libraries."""
+@functools.cache
+def _read_only_paths() -> tuple[Path, ...]:
+    """What a child may read: the interpreter, installed packages and system libraries.
+
+    Computed once in the zygote (0.5 ms of ``stat`` calls that every child would repeat).
+    """
     paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)}
     paths |= {Path(p) for p in sys.path if p and Path(p).is_dir() and "site-packages" in p}
     for extra in (
@@ -93,7 +99,7 @@ def _read_only_paths() -> list[Path]:
         paths.add(Path(extra))
     # The project itself (specs, caches, submissions, outputs) is never readable: drop any
     # entry on sys.path that is not an installed-packages folder.
-    return sorted(paths)
+    return tuple(sorted(paths))
 
 
 def _confine(layers: list[str] | tuple[str, ...], workdir: Path, limits: dict[str, Any], calls: int = 1) -> list[str]:
@@ -365,6 +371,11 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="labgrade-sandbox-"))
     try:
         layers = probe_layers(root)
+        _read_only_paths()
+        # Move everything imported so far out of the collector's reach: a full collection in a
+        # child would otherwise touch every object's header and copy most of the heap (copy-on-write).
+        gc.collect()
+        gc.freeze()
         _write_message(stdout, json.dumps({"ready": True, "layers": layers}).encode())
         while True:
             message = _read_message(stdin)

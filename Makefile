@@ -23,7 +23,7 @@ demo: install
 	@mkdir -p $(OUT)
 	$(BIN)/labgrade spec check specs/lab1.yaml | tee $(OUT)/spec.txt
 	$(BIN)/labgrade reference build | tee $(OUT)/reference.txt
-	$(BIN)/labgrade grade submissions --out $(OUT)
+	$(BIN)/labgrade grade $(filter-out submissions/hostile,$(wildcard submissions/*)) --out $(OUT)
 	@echo "results: $(OUT)/<name>/results.json, gradebook: $(OUT)/gradebook.csv"
 
 lint: install

@@ -23,6 +23,7 @@ import re
 import sys
 import time
 import traceback
+import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -76,9 +77,12 @@ class BatchSummary:
 def safe_name(raw: str) -> str:
     """A folder name for OUT/<name>: letters, digits, ``.``, ``_`` and ``-`` only, never starting with a dot.
 
-    A file called ``...py`` would otherwise become ``OUT/../results.json``.
+    A file called ``...py`` would otherwise become ``OUT/../results.json``.  Accents are
+    dropped (``ü`` -> ``u``) so the name is the same on every file system (macOS stores
+    ``ü`` decomposed) and in every zip and spreadsheet.
     """
-    cleaned = re.sub(r"[^\w.-]+", "_", raw).strip("._-")
+    ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", ascii_text).strip("._-")
     return cleaned[:80] or "submission"
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ import torch
 from harness.observe import CallObservation, FunctionObservations
 from harness.results import CheckOutcome
 from harness.spec import BandSpec, CheckSpec, QuestionSpec, Spec
+from harness.verdicts import describe_stop
 from reference.algorithms import sgd_factorise, sgd_factorise_masked
 from reference.bands import Band
 from reference.expectations import Expectations
@@ -72,33 +72,14 @@ def _where(error: Mapping[str, Any]) -> str:
 
 def describe_failure(call: CallObservation, limits_s: float) -> str:
     """A sentence for a call that did not return normally."""
-    if call.status == "timeout":
-        return f"stopped after {limits_s:g} s: time limit"
-    if call.status == "cpu_limit":
-        return f"stopped after {call.cpu_s or 0:.0f} s of CPU: CPU limit"
-    if call.status == "result_too_large":
-        return "returned more data than the harness accepts (result size limit)"
-    if call.status == "killed":
-        name = _signal_name(call.signal)
-        if name == "SIGKILL":
-            return "the process was killed while running your function (memory limit, or a crash)"
-        return f"the process crashed while running your function ({name})"
-    if call.status == "exited":
-        return "the process exited while running your function: do not call exit() or os._exit()"
-    if call.status == "wire_error":
-        return "the function's result could not be read back"
+    stopped = describe_stop(call.status, call.signal, call.cpu_s, limits_s)
+    if stopped is not None:
+        return stopped
     if call.error is not None:
         kind = call.error.get("type", "Exception")
         message = call.error.get("message", "")
         return f"raised {kind}: {message}{_where(call.error)}".strip()
     return call.status
-
-
-def _signal_name(number: int | None) -> str:
-    try:
-        return signal.Signals(number or 0).name
-    except ValueError:
-        return f"signal {number}"
 
 
 def _load_problem(obs: FunctionObservations) -> str:

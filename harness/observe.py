@@ -30,6 +30,7 @@ from harness.callplan import LabParam, keywords_for
 from harness.sandbox import Job, RunResult, Sandbox
 from harness.spec import ExperimentSpec, QuestionSpec, Spec
 from harness.submission import Submission
+from harness.verdicts import describe_stop
 from harness.wire import Decoded
 
 UNOBSERVED_PROBE = 100.0
@@ -243,6 +244,7 @@ class _Planned:
     lab: list[LabParam]
     plan: list[tuple[str, int, list[Any], dict[str, Any]]]
     job: Job
+    limit_s: float
 
 
 def _planned(spec: Spec, question: QuestionSpec, base_seed: int) -> _Planned:
@@ -252,7 +254,8 @@ def _planned(spec: Spec, question: QuestionSpec, base_seed: int) -> _Planned:
     lab: list[LabParam] = [(p.name, p.has_default, p.default) for p in question.function.params]
     plan = _plan(spec, experiment, seeds)
     requests = [{"label": label, "seed": seed, "args": args, "overrides": o} for label, seed, args, o in plan]
-    return _Planned(question.function.name, seeds, lab, plan, Job(question.function.name, requests, list(lab)))
+    job = Job(question.function.name, requests, list(lab))
+    return _Planned(question.function.name, seeds, lab, plan, job, spec.limits.time_per_call_s)
 
 
 def observe_functions(
@@ -279,14 +282,23 @@ def observe_function(
     return observe_functions(sandbox, spec, [question], submission, base_seed)[0]
 
 
+def _load_failure(run: RunResult, limit_s: float) -> str:
+    """Why the child stopped before it could even describe the function (it was loading the file)."""
+    if run.wire_error:
+        return f"what your file produced could not be read back ({run.wire_error})"
+    status = "exited" if run.status == "ok" else run.status  # os._exit(0) while loading
+    said = describe_stop(status, run.signal, run.cpu_s, limit_s, during="loading your file") or status
+    printed = run.output.strip()[-200:]
+    return f"{said}; it printed: {printed}" if printed else said
+
+
 def _read(planned: _Planned, run: RunResult) -> FunctionObservations:
     """Turn one function's run into observations: load report, description, and each planned call's outcome."""
     name, seeds, lab, plan = planned.name, planned.seeds, planned.lab, planned.plan
     first = run.decoded
     if first is None:
-        why = run.wire_error or run.status
         return FunctionObservations(
-            name, {}, {}, {}, {}, seeds, failure=f"{why}: {run.output[-300:]}", output_bytes=run.output_bytes
+            name, {}, {}, {}, {}, seeds, failure=_load_failure(run, planned.limit_s), output_bytes=run.output_bytes
         )
     header = first.header
     description = header.get("function") if isinstance(header.get("function"), dict) else {}

@@ -77,7 +77,7 @@ def load_module(units: list[dict[str, str]]) -> tuple[types.ModuleType, dict[str
                 exec(code, module.__dict__)
             except ImportError as exc:
                 report["failed_imports"].append(_short(f"{unit['filename']}, line {node.lineno}: {exc}", 200))
-            except Exception as exc:
+            except BaseException as exc:  # SystemExit and KeyboardInterrupt at load are the student's too
                 report["errors"].append(_exception(exc, sources))
     return module, report
 
@@ -241,4 +241,10 @@ def run_job(units: list[dict[str, str]], job: dict[str, Any], position: int, emi
         if keywords is None:
             continue  # the parent knows this call cannot be made: no parameter takes it
         result, tensors = _call_once(fn, call, keywords, sources)
-        emit(encode({"job": position, "call": result, "label": call["label"]}, tensors))
+        try:
+            frame = encode({"job": position, "call": result, "label": call["label"]}, tensors)
+        except Exception as exc:  # a result our encoder cannot write is the call's failure, said as such
+            unreadable = {"type": "UnreadableResult", "message": _short(f"{type(exc).__name__}: {exc}", 300)}
+            call_result = {"seconds": result.get("seconds", 0.0), "error": {**unreadable, "frames": []}}
+            frame = encode({"job": position, "call": call_result, "label": call["label"]}, [])
+        emit(frame)

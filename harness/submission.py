@@ -172,6 +172,8 @@ def _notebook_cells(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
             "" if line.lstrip().startswith(("%", "!", "?")) or line.rstrip().endswith("?") else line for line in lines
         ]
         cells.append((f"{path.name}, cell {index}", "\n".join(cleaned)))
+    if not cells:
+        return [], [f"{path.name}: the notebook has no code cells"]
     return cells, []
 
 
@@ -206,6 +208,9 @@ def load_submission(path: Path) -> Submission:
         candidates = sorted(
             p for p in path.iterdir() if p.suffix in SOURCE_SUFFIXES and p.is_file() and not p.is_symlink()
         )
+        links = sorted(p.name for p in path.iterdir() if p.suffix in SOURCE_SUFFIXES and p.is_symlink())
+        if links:
+            problems.append(f"{', '.join(links)}: a symbolic link, not a file; it was not followed")
         if len(candidates) != 1:
             names = ", ".join(p.name for p in candidates) or "none"
             problems.append(f"expected exactly one .py or .ipynb file in the folder, found {names}")
@@ -228,6 +233,8 @@ def load_submission(path: Path) -> Submission:
             problems.append(f"{source_path.name}: not UTF-8 text (byte {exc.start})")
             return _finish(path, (), [], answers, problems)
         pieces = [(source_path.name, text)]
+        if not text.strip():
+            problems.append(f"{source_path.name} is empty")
     for filename, code in pieces:
         kept, skip, error = extract(code, filename)
         if error:
@@ -272,6 +279,17 @@ def is_submission(path: Path) -> bool:
     return False
 
 
+def _is_student_folder(path: Path) -> bool:
+    """A folder inside a class folder that holds source files is one student's, even with several.
+
+    Grading it reports "expected exactly one file" to that student; treating it as a
+    folder of submissions would grade old drafts, and ignoring it would lose a student.
+    """
+    if path.is_symlink() or not path.is_dir():
+        return False
+    return any(p.suffix in SOURCE_SUFFIXES for p in path.iterdir())
+
+
 def discover(paths: list[Path]) -> Discovery:
     """Expand the given paths into submissions; a folder of submissions yields each of them.
 
@@ -290,7 +308,7 @@ def discover(paths: list[Path]) -> Discovery:
             for entry in sorted(path.iterdir()):
                 if entry.name.startswith("."):
                     continue
-                if is_submission(entry):
+                if is_submission(entry) or _is_student_folder(entry):
                     found.append(entry)
                 else:
                     ignored.append(f"{entry}: not a submission (.py, .ipynb or a folder of one)")

@@ -49,7 +49,7 @@ def encode(header: dict[str, Any], tensors: list[torch.Tensor]) -> bytes:
     offset = 0
     for t in tensors:
         c = t.detach().cpu().contiguous()
-        raw = c.view(torch.uint8).numpy().tobytes() if c.numel() else b""
+        raw = c.reshape(-1).view(torch.uint8).numpy().tobytes() if c.numel() else b""  # 0-dim: reshape first
         meta.append({"dtype": _NAMES[c.dtype], "shape": list(c.shape), "offset": offset, "nbytes": len(raw)})
         blobs.append(raw)
         offset += len(raw)

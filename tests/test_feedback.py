@@ -41,5 +41,5 @@ def test_output_folder_names_are_safe() -> None:
     assert safe_name("..") == "submission"
     assert safe_name("...") == "submission"
     assert safe_name("../../etc") == "etc"
-    assert safe_name("Jöhn O'Neil (2)") == "Jöhn_O_Neil_2"
+    assert safe_name("Jöhn O'Neil (2)") == "John_O_Neil_2"
     assert safe_name(".hidden") == "hidden"

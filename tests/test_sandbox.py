@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import CACHE_DIR, FILES, LAB_SPEC, ROOT, grade_file
 
-HOSTILE = FILES / "hostile"
+HOSTILE = ROOT / "submissions" / "hostile"
 
 
 def _feedback(report, question: str = "1.1") -> str:

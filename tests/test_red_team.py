@@ -37,7 +37,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "memory-bomb": {"1.1": r"(?i)memory", "3.1": r"(?i)memory"},
     "fork-flood": {"1.1": "outside the band|never changes|differ"},
     "lingering-thread": {"1.1": r"\[PASS\] diagnose", "3.1": r"\[PASS\] diagnose"},
-    "big-file": {"1.1": "File too large|file size limit|No space left", "3.1": "Permission denied|Read-only|PermissionError"},
+    "big-file": {"1.1": "File too large|file size limit|No space left", "3.1": "Permission denied|PermissionError"},
     "prints-a-flood": {"1.1": ".", "*": r"printed \d+ bytes while graded \(ignored\)"},
     # exits and crashes
     "exits-at-import": {"1.1": r"exited while loading your file: do not call exit\(\) or os._exit\(\) outside"},
@@ -178,17 +178,21 @@ def red_team(tmp_path_factory, fast_limits_spec, lab) -> RedTeamRun:
     (base / "alone").mkdir()
     shutil.copy(ROOT / "submissions" / "correct.py", base / "alone" / "bystander.py")
 
+    def quiet(_message: str) -> None:
+        pass
+
     before = _snapshot(ROOT)
     server, accepted, stop = _listen()
     started = time.monotonic()
     try:
-        summary = grade_paths([klass], base / "out", fast_limits_spec, lab[1], GradingOptions(), lambda _m: None, jobs=2)
+        summary = grade_paths([klass], base / "out", fast_limits_spec, lab[1], GradingOptions(), quiet, jobs=2)
         seconds = time.monotonic() - started
         time.sleep(0.5)  # a connection attempt still in flight would arrive now
     finally:
         stop.set()
         server.close()
-    grade_paths([base / "alone" / "bystander.py"], base / "alone-out", fast_limits_spec, lab[1], GradingOptions(), lambda _m: None)
+    alone = base / "alone" / "bystander.py"
+    grade_paths([alone], base / "alone-out", fast_limits_spec, lab[1], GradingOptions(), quiet)
     after = _snapshot(ROOT)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     changed += [str(p) for p in _outside_paths() if p.exists()]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CACHE_DIR, FILES, LAB_SPEC, ROOT, grade_file
+from tests.conftest import CACHE_DIR, LAB_SPEC, ROOT, grade_file
 
 HOSTILE = ROOT / "submissions" / "hostile"
 

@@ -110,3 +110,33 @@ def test_cuda_request_without_cuda_is_a_user_error(run_cli, tmp_path: Path) -> N
 def test_unknown_option_is_a_usage_error(run_cli) -> None:
     result = run_cli("reference", "build", "--no-such-option")
     assert result.code == 2 and "No such option" in result.err
+
+
+@pytest.mark.parametrize("bad", sorted((FILES / "specs" / "bad").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_bad_spec_stops_every_command_with_exit_2_and_no_traceback(run_cli, tmp_path: Path, bad: Path) -> None:
+    """An instructor's broken spec: one message naming the file, exit 2, and an existing OUT left as it was."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "gradebook.csv").write_text("already graded\n")
+    for command in (
+        ["spec", "check", str(bad)],
+        ["reference", "build", "--spec", str(bad), "--cache-dir", str(tmp_path / "c")],
+        ["grade", str(FILES.parent.parent / "submissions" / "correct.py"), "--out", str(out), "--spec", str(bad)],
+    ):
+        result = run_cli(*command)
+        assert result.code == 2, (command, result.err)
+        assert str(bad) in result.err and "Traceback" not in result.err + result.out
+    assert (out / "gradebook.csv").read_text() == "already graded\n"
+    assert sorted(p.name for p in out.iterdir()) == ["gradebook.csv"]
+
+
+def test_a_ratings_tensor_of_the_wrong_shape_exits_2(run_cli, tmp_path: Path, tiny_netflix) -> None:
+    _ratings, titles = tiny_netflix
+    spec = str(FILES / "specs" / "tiny-netflix.yaml")
+    torch.save(torch.ones(10, 30), tmp_path / "transposed.pt")
+    result = run_cli(
+        "reference", "build", "--spec", spec, "--cache-dir", str(tmp_path / "c"),
+        "--titles", str(titles), "--ratings", str(tmp_path / "transposed.pt"),
+    )  # fmt: skip
+    assert result.code == 2 and "transposed.pt" in result.err and "shape" in result.err
+    assert "Traceback" not in result.err

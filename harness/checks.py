@@ -78,6 +78,8 @@ def describe_failure(call: CallObservation, limits_s: float) -> str:
     if call.error is not None:
         kind = call.error.get("type", "Exception")
         message = call.error.get("message", "")
+        if kind == "MemoryError" or "can't allocate memory" in message or "Cannot allocate memory" in message:
+            return f"ran out of memory (memory limit): raised {kind}: {message[:160]}{_where(call.error)}".strip()
         return f"raised {kind}: {message}{_where(call.error)}".strip()
     return call.status
 

@@ -34,7 +34,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "infinite-loop": {"1.1": LIMIT, "3.1": "`sgd_factorise_masked` is not defined"},
     "sleep-loop": {"1.1": "time limit", "3.1": "time limit"},
     "ignores-sigterm-and-sigxcpu": {"1.1": LIMIT},
-    "memory-bomb": {"1.1": r"(?i)memory", "3.1": r"(?i)memory"},
+    "memory-bomb": {"1.1": r"memory limit", "3.1": r"memory limit"},
     "fork-flood": {"1.1": "outside the band|never changes|differ"},
     "lingering-thread": {"1.1": r"\[PASS\] diagnose", "3.1": r"\[PASS\] diagnose"},
     "big-file": {"1.1": "File too large|file size limit|No space left", "3.1": "Permission denied|PermissionError"},
@@ -268,3 +268,17 @@ def test_the_hostile_set_is_graded_in_bounded_time(red_team: RedTeamRun) -> None
     """About one time limit per limited function, spread over two workers; printed for the closing note."""
     print(f"red team: {len(CATALOGUE)} cases + bystander graded in {red_team.seconds:.1f} s")
     assert red_team.seconds < 240
+
+
+def test_every_case_gets_a_one_page_feedback_pdf(red_team: RedTeamRun) -> None:
+    """Whatever a case printed, raised or was named, its feedback renders on one A4 page."""
+    from pypdf import PdfReader
+
+    from harness.report import write_many
+
+    written = write_many(sorted(red_team.out.glob("*/results.json")))
+    assert len(written) == len(CATALOGUE) + 1
+    for pdf in written:
+        pages = PdfReader(str(pdf)).pages
+        assert len(pages) == 1, pdf
+        assert round(float(pages[0].mediabox.width)) == 595 and round(float(pages[0].mediabox.height)) == 842

@@ -570,6 +570,9 @@ def check_diagnose(ctx: Context, check: CheckSpec) -> CheckOutcome:
 
 def _answer(ctx: Context, name: str) -> tuple[Any, str | None]:
     if ctx.answers is None:
+        unreadable = [p for p in ctx.problems if p.startswith("answers.yaml")]
+        if unreadable:
+            return None, f"no answer for {ctx.question.id}: {unreadable[0]}"
         return None, f"no answer for {ctx.question.id} in answers.yaml"
     if name not in ctx.answers:
         return None, f"no answer `{name}` for {ctx.question.id} in answers.yaml"

@@ -130,7 +130,8 @@ def grade_submission(
         shown = "; ".join(submission.skipped[:6])
         more = f" and {len(submission.skipped) - 6} more" if len(submission.skipped) > 6 else ""
         notes.append(f"Skipped top-level code that is not a definition (not run): {shown}{more}.")
-    if submission.answers is None and any(q.kind == "answer" for q in spec.questions):
+    unreadable = any(p.startswith("answers.yaml") for p in submission.problems)
+    if submission.answers is None and not unreadable and any(q.kind == "answer" for q in spec.questions):
         notes.append("No answers.yaml: answer questions score 0.")
     observations = _observe_all(sandbox, spec, submission, options.seed) if submission.has_code else {}
     failed_imports: dict[str, None] = {}

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from harness.yamlsource import NoAliasLoader
+
 SOURCE_SUFFIXES = (".py", ".ipynb")
 MAX_SOURCE_BYTES = 2 << 20
 MAX_ANSWERS_BYTES = 256 << 10
@@ -133,13 +135,19 @@ def extract(code: str, filename: str) -> tuple[str, list[str], str | None]:
         tree = ast.parse(code, filename=filename)
     except SyntaxError as exc:
         return "", [], f"{filename}, line {exc.lineno}: syntax error: {exc.msg}"
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return "", [], f"{filename}: cannot be parsed ({type(exc).__name__})"
+    except RecursionError:
+        return "", [], f"{filename}: an expression is nested too deeply to be parsed (RecursionError)"
+    except (ValueError, MemoryError) as exc:
+        return "", [], f"{filename}: cannot be parsed ({type(exc).__name__}: {str(exc)[:100]})"
     lines = code.splitlines()
     keep = [True] * len(lines)
     skipped = []
     for node in tree.body:
-        if _keeps(node):
+        try:
+            keeps = _keeps(node)
+        except RecursionError:  # `x = 1+1+...+1` (thousands of terms) parses but nests too deeply to inspect
+            return "", [], f"{filename}, line {node.lineno}: an expression is nested too deeply to be graded"
+        if keeps:
             continue
         skipped.append(f"{filename} {_describe(node, lines)}")
         end = getattr(node, "end_lineno", node.lineno) or node.lineno
@@ -185,11 +193,13 @@ def _read_answers(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
     if path.stat().st_size > MAX_ANSWERS_BYTES:
         return None, [f"answers.yaml is larger than {MAX_ANSWERS_BYTES // 1024} KiB"]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=NoAliasLoader)  # a safe loader, without aliases
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        return None, [f"answers.yaml{where}: not valid YAML"]
+        problem = getattr(exc, "problem", None)
+        why = f": {problem}" if isinstance(problem, str) and "alias" in problem else ""
+        return None, [f"answers.yaml{where}: not valid YAML{why}"]
     if data is None:
         return {}, []
     if not isinstance(data, dict):

@@ -37,6 +37,24 @@ class YamlDocument:
         return self.lines.get(probe)
 
 
+class NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases (``*name``).
+
+    Aliases let a 1 KB file expand to gigabytes ("billion laughs") or refer to
+    itself; neither a spec nor an ``answers.yaml`` needs them, and a file that
+    uses one is refused with its line.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """Refuse an alias where PyYAML would reuse the anchored node."""
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases (*{event.anchor}) are not allowed; write the value out", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def format_key_path(key_path: KeyPath) -> str:
     """Render ``("questions", 2, "marks")`` as ``questions[2].marks``."""
     out = ""
@@ -71,7 +89,7 @@ def parse_yaml(text: str, path: str) -> YamlDocument:
     Raises:
         UserError: the text is not well-formed YAML; the message names file and line.
     """
-    loader = yaml.SafeLoader(text)
+    loader = NoAliasLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -68,6 +68,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "symlink-to-passwd": {"1.1": "lab1.py: a symbolic link, not a file; it was not followed"},
     "name_with_spaces_quotes_and_umlauts": {"1.1": r"\[PASS\] diagnose"},
     "huge-source": {"1.1": "huge-source.py is larger than 2 MiB"},
+    "deep-expression": {"1.1": r"deep-expression.py, line 4: an expression is nested too deeply"},
+    "yaml-bomb": {
+        "1.1": r"\[PASS\] diagnose",
+        "1.2": r"no answer for 1.2: answers.yaml \(line 3\): not valid YAML: aliases \(\*a\) are not allowed",
+    },
 }
 # Cases that are correct code in a hostile costume: they must get full marks for these questions.
 FULL_MARKS = {

@@ -92,8 +92,9 @@ def unique_names(paths: list[Path]) -> list[str]:
     seen: dict[str, int] = {}
     for p in paths:
         base = safe_name(p.stem if p.is_file() else p.name)
-        count = seen.get(base, 0)
-        seen[base] = count + 1
+        key = base.lower()  # Alice.py and alice.py would share a folder on macOS and Windows
+        count = seen.get(key, 0)
+        seen[key] = count + 1
         names.append(base if count == 0 else f"{base}-{count + 1}")
     return names
 

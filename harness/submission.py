@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import json
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from harness.yamlsource import NoAliasLoader
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 MAX_SOURCE_BYTES = 2 << 20
+# Notebooks carry their outputs (plots as base64 images): a real one is often several MiB.
+MAX_NOTEBOOK_BYTES = 64 << 20
 MAX_ANSWERS_BYTES = 256 << 10
 # Calls that only build values (no I/O, no global state): `device = torch.device("cuda" if
 # torch.cuda.is_available() else "cpu")` and `A = torch.tensor([...])` stay runnable.
@@ -208,7 +212,35 @@ def _read_answers(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
 
 
 def load_submission(path: Path) -> Submission:
-    """Read one submission (file or folder) into definitions, skipped code and answers."""
+    """Read one submission (file or folder) into definitions, skipped code and answers.
+
+    Never raises for the submission's own faults: a file that cannot be read (gone,
+    no permission, not a regular file) becomes a problem of that submission.
+    """
+    try:
+        return _load(path)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return _finish(path, (), [], None, [f"{path.name}: could not be read ({reason})"])
+
+
+def _decode_source(raw: bytes, name: str) -> tuple[str | None, str | None]:
+    """The text of a .py file in the encoding Python itself would use (PEP 263 cookie, else UTF-8)."""
+    advice = "save it as UTF-8, or declare its encoding on line 1 (# -*- coding: latin-1 -*-)"
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        return raw.decode(encoding), None
+    except SyntaxError as exc:  # bad bytes in the first two lines, or an unknown encoding in the cookie
+        try:
+            raw.decode("utf-8-sig")
+        except UnicodeDecodeError as bad:
+            return None, f"{name}: not UTF-8 text (byte {bad.start}); {advice}"
+        return None, f"{name}: {exc.msg}"
+    except UnicodeDecodeError as exc:
+        return None, f"{name}: not {exc.encoding.upper().replace('-SIG', '')} text (byte {exc.start}); {advice}"
+
+
+def _load(path: Path) -> Submission:
     problems: list[str] = []
     answers: dict[str, Any] | None = None
     source_path = path
@@ -226,8 +258,12 @@ def load_submission(path: Path) -> Submission:
             problems.append(f"expected exactly one .py or .ipynb file in the folder, found {names}")
             return _finish(path, (), [], answers, problems)
         source_path = candidates[0]
-    if source_path.stat().st_size > MAX_SOURCE_BYTES:
-        problems.append(f"{source_path.name} is larger than {MAX_SOURCE_BYTES >> 20} MiB")
+    if not source_path.is_file() or source_path.is_symlink():  # a FIFO would block the read for ever
+        problems.append(f"{source_path.name}: not a regular file")
+        return _finish(path, (), [], answers, problems)
+    limit = MAX_NOTEBOOK_BYTES if source_path.suffix == ".ipynb" else MAX_SOURCE_BYTES
+    if source_path.stat().st_size > limit:
+        problems.append(f"{source_path.name} is larger than {limit >> 20} MiB")
         return _finish(path, (), [], answers, problems)
     units: list[SourceUnit] = []
     skipped: list[str] = []
@@ -235,12 +271,13 @@ def load_submission(path: Path) -> Submission:
         cells, nb_problems = _notebook_cells(source_path)
         problems += nb_problems
         pieces = cells
+        if sum(len(code) for _, code in cells) > MAX_SOURCE_BYTES:
+            problems.append(f"{source_path.name}: its code cells hold more than {MAX_SOURCE_BYTES >> 20} MiB")
+            return _finish(path, (), [], answers, problems)
     else:
-        raw = source_path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            problems.append(f"{source_path.name}: not UTF-8 text (byte {exc.start})")
+        text, error = _decode_source(source_path.read_bytes(), source_path.name)
+        if text is None:
+            problems.append(error or f"{source_path.name}: cannot be decoded")
             return _finish(path, (), [], answers, problems)
         pieces = [(source_path.name, text)]
         if not text.strip():

@@ -124,3 +124,44 @@ def test_wire_round_trip_and_refusals() -> None:
         decode(b"\x00" * 4)
     with pytest.raises(WireError):
         decode((10**9).to_bytes(8, "big") + b"{}")
+
+
+def test_an_encoding_declared_on_line_one_is_honoured_as_python_does(tmp_path: Path) -> None:
+    path = tmp_path / "latin.py"
+    body = b"import torch\n\ndef sgd_factorise(A, rank):\n    return A, A\n"
+    path.write_bytes(b"# -*- coding: latin-1 -*-\n# r\xe9sultats\n" + body)
+    sub = load_submission(path)
+    assert sub.problems == () and "def sgd_factorise" in sub.units[0].code
+    path.write_bytes(b"# r\xe9sultats\nimport torch\n")
+    assert "not UTF-8 text (byte 3); save it as UTF-8" in load_submission(path).problems[0]
+
+
+def test_a_notebook_with_large_outputs_is_still_graded(tmp_path: Path) -> None:
+    """Plots stored in a notebook make it several MiB; only its code counts against the source limit."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("import torch\n\ndef sgd_factorise(A, rank):\n    return A, A\n")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo" * 600_000})]
+    nb.cells = [cell]
+    path = tmp_path / "plots.ipynb"
+    nbformat.write(nb, str(path))
+    assert path.stat().st_size > 5 << 20
+    sub = load_submission(path)
+    assert sub.problems == () and sub.has_code
+
+
+def test_what_cannot_be_read_is_a_problem_of_that_submission_not_a_crash(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe.py")  # reading it would block for ever
+    assert load_submission(tmp_path / "pipe.py").problems == ("pipe.py: not a regular file",)
+    assert load_submission(tmp_path / "gone.py").problems == ("gone.py: not a regular file",)
+
+
+def test_names_differing_only_in_case_get_distinct_output_folders(tmp_path: Path) -> None:
+    from harness.batch import unique_names
+
+    (tmp_path / "Alice.py").write_text("")
+    (tmp_path / "alice.py").write_text("")
+    assert unique_names([tmp_path / "Alice.py", tmp_path / "alice.py"]) == ["Alice", "alice-2"]

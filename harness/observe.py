@@ -285,7 +285,7 @@ def observe_function(
 def _load_failure(run: RunResult, limit_s: float) -> str:
     """Why the child stopped before it could even describe the function (it was loading the file)."""
     if run.wire_error:
-        return f"what your file produced could not be read back ({run.wire_error})"
+        return f"what your code produced while loading could not be read back: {run.wire_error}"
     status = "exited" if run.status == "ok" else run.status  # os._exit(0) while loading
     said = describe_stop(status, run.signal, run.cpu_s, limit_s, during="loading your file") or status
     printed = run.output.strip()[-200:]

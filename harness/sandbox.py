@@ -95,7 +95,7 @@ def _job_of(frame: Decoded) -> int | None:
     return job if isinstance(job, int) and not isinstance(job, bool) else None
 
 
-def _split_jobs(header: dict[str, Any], raw: bytes, count: int) -> list[RunResult]:
+def _split_jobs(header: dict[str, Any], raw: bytes, count: int, strict: bool = True) -> list[RunResult]:
     """Cut one child's reply into per-job results, up to and including the first job that did not finish.
 
     A job is finished when the child sent its ``done`` frame.  The zygote notes,
@@ -105,10 +105,13 @@ def _split_jobs(header: dict[str, Any], raw: bytes, count: int) -> list[RunResul
     child's first job, and is left out (to be run again alone) otherwise.
     """
     frames, wire_error = split_frames(raw)
-    if frames and "confinement_failed" in frames[0].header:
-        raise RuntimeError(f"confinement failed in a child: {frames[0].header['confinement_failed']}")
     times = [float(t) for t in header.get("frame_times", [])][: len(frames)]
     marks = [int(m) for m in header.get("frame_output", [])][: len(frames)]
+    if frames:  # the confinement report, written before any student code ran (see harness.zygote)
+        failed = frames[0].header.get("confinement_failed")
+        if failed and strict:
+            raise RuntimeError(f"confinement failed in a child: {failed}")
+        frames, times, marks = frames[1:], times[1:], marks[1:]
     output = str(header.get("output", ""))
     total_output = int(header.get("output_bytes", 0))
     results: list[RunResult] = []
@@ -130,10 +133,13 @@ def _split_jobs(header: dict[str, Any], raw: bytes, count: int) -> list[RunResul
             verdict = RunResult("ok", 0.0, header.get("cpu_s"), 0, None, "", 0, ())
         elif position == 0:
             end_time, end_mark = float(header["wall_s"]), total_output
+            error = wire_error
+            if index < len(frames):  # a frame the harness did not write: the student's code wrote to the pipe
+                error = "the result stream holds data the harness did not write"
+            status = "wire_error" if error and header["status"] == "ok" else header["status"]
             verdict = RunResult(
-                header["status"], 0.0, header.get("cpu_s"), header.get("exit_code"), header.get("signal"),
-                "", 0, (), wire_error,
-            )  # fmt: skip
+                status, 0.0, header.get("cpu_s"), header.get("exit_code"), header.get("signal"), "", 0, (), error
+            )
         else:
             break
         results.append(
@@ -263,7 +269,7 @@ class Sandbox:
         pending = [i for i, key in enumerate(keys) if key not in self._memo]
         while pending:
             header, raw = self._exchange(self._request(units, [jobs[i] for i in pending]))
-            done = _split_jobs(header, raw, len(pending))
+            done = _split_jobs(header, raw, len(pending), self.required)
             for position, result in enumerate(done):
                 self._memo[keys[pending[position]]] = result
             pending = pending[len(done) :]

@@ -170,10 +170,11 @@ def _child(request: dict[str, Any], workdir: Path, result_w: int, output_w: int)
                 written = os.write(result_w, view[: 1 << 20])
                 view = view[written:]
 
-        if failed and request.get("strict", True):
-            payload = json.dumps({"confinement_failed": failed, "tensors": []}).encode()
-            emit(struct.pack(">Q", len(payload)) + payload)
-        else:
+        # The first frame is always the confinement report, written before any student code
+        # runs: it is the only frame the parent may trust, and the only one it trusts for this.
+        payload = json.dumps({"confinement_failed": failed, "tensors": []}).encode()
+        emit(struct.pack(">Q", len(payload)) + payload)
+        if not (failed and request.get("strict", True)):
             from harness import probes
 
             probes.run(request, emit)

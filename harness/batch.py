@@ -144,6 +144,16 @@ def up_to_date(out: Path, name: str, submission_hash: str, spec: Spec, expectati
     )
 
 
+def launch_sandboxes(count: int, required: bool) -> list[Sandbox]:
+    """Launch ``count`` zygotes now; they import torch while the caller loads the spec and reference.
+
+    Each is a fresh interpreter with a clean environment, started before anything of
+    the lab is in memory.  Call :meth:`Sandbox.start` on each to wait until it is
+    ready, then pass them to :func:`grade_paths`.
+    """
+    return [Sandbox(None, required=required).launch() for _ in range(max(count, 1))]
+
+
 # --- the worker side: state set before the pool forks ------------------------------------------
 
 _STATE: dict[str, Any] = {}
@@ -174,8 +184,22 @@ def _grade_one(path: str, name: str) -> Outcome:
 
 
 def _worker_init() -> None:
-    """In each worker: die with the batch (a killed batch leaves no worker, zygote or child behind)."""
-    die_with_parent()
+    """In each worker: die with the batch, and take one of the sandboxes started before the fork.
+
+    Every worker inherited every prestarted sandbox's pipes; it keeps its own and
+    releases the others, so each zygote ends when the one worker using it does.
+    """
+    die_with_parent()  # a killed batch leaves no worker, zygote or child behind
+    slots = _STATE.pop("slots", None)
+    prestarted: list[Sandbox] = _STATE.pop("prestarted", [])
+    if slots is None:
+        return
+    mine = slots.get()
+    for index, sandbox in enumerate(prestarted):
+        if index != mine:
+            sandbox.forget()
+    _STATE["sandbox"] = prestarted[mine]
+    multiprocessing.util.Finalize(prestarted[mine], prestarted[mine].close, exitpriority=10)
 
 
 def _close_worker_sandbox() -> None:
@@ -239,13 +263,17 @@ def grade_paths(
     progress_stream: TextIO | None = None,
     single: bool = False,
     dask_scheduler: str | None = None,
+    sandboxes: list[Sandbox] | None = None,
 ) -> BatchSummary:
     """Grade every submission found under ``paths`` into ``out`` (see the module docstring).
 
     With ``single``, each path is one submission (a Gradescope submission folder). With
     ``dask_scheduler`` (``tcp://host:port``), each submission is graded on a Dask cluster
     (:mod:`harness.cluster`); results come back here and follow the same rules.
+    ``sandboxes`` are zygotes launched before the spec and reference were loaded (see
+    :func:`launch_sandboxes`): each worker takes one instead of starting its own.
     """
+    sandboxes = list(sandboxes or [])
     started = time.monotonic()
     found = Discovery(tuple(p for p in paths if p.exists())) if single else discover(paths)
     for entry in found.ignored:
@@ -271,9 +299,13 @@ def grade_paths(
         if dask_scheduler:
             from harness.cluster import run_on_dask
 
+            for sandbox in sandboxes:
+                sandbox.close()
             outcomes += run_on_dask(dask_scheduler, todo, spec, expectations, out, options, progress.update)
         else:
-            outcomes += _run(todo, jobs, progress)
+            for sandbox in sandboxes:
+                sandbox.limits = spec.limits
+            outcomes += _run(todo, jobs, progress, sandboxes)
         gradebook = None
         current = [out / name / "results.json" for name in names]
         rows = [json.loads(p.read_text()) for p in current if p.is_file()]
@@ -283,9 +315,15 @@ def grade_paths(
     return BatchSummary(tuple(outcomes), found.ignored, gradebook, time.monotonic() - started)
 
 
-def _run(todo: list[tuple[str, str]], jobs: int, progress: Progress) -> list[Outcome]:
+def _run(todo: list[tuple[str, str]], jobs: int, progress: Progress, sandboxes: list[Sandbox]) -> list[Outcome]:
     outcomes: list[Outcome] = []
-    if jobs <= 1 or len(todo) <= 1:
+    workers = min(jobs, len(todo))
+    for extra in sandboxes[max(workers, 1) :]:
+        extra.close()
+    sandboxes = sandboxes[: max(workers, 1)]
+    if workers <= 1:
+        if sandboxes:
+            _STATE["sandbox"] = sandboxes[0]
         try:
             for path, name in todo:
                 outcome = _grade_one(path, name)
@@ -296,13 +334,26 @@ def _run(todo: list[tuple[str, str]], jobs: int, progress: Progress) -> list[Out
         return outcomes
     # fork: workers inherit the spec and expectations (trusted data) without pickling; torch
     # already runs single-threaded in the parent (see harness.cli), so forking it is safe.
-    workers = min(jobs, len(todo))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_worker_init) as pool:
-        pending: set[Future[Outcome]] = {pool.submit(_grade_one, path, name) for path, name in todo}
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                outcome = future.result()
-                outcomes.append(outcome)
-                progress.update(outcome)
+    context = get_context("fork")
+    if sandboxes:
+        slots = context.SimpleQueue()
+        for index in range(len(sandboxes)):
+            slots.put(index)
+        _STATE.update(slots=slots, prestarted=sandboxes)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init) as pool:
+            pending: set[Future[Outcome]] = {pool.submit(_grade_one, path, name) for path, name in todo}
+            for sandbox in sandboxes:  # every worker exists now and holds its own copy
+                sandbox.release_pipes()
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    outcome = future.result()
+                    outcomes.append(outcome)
+                    progress.update(outcome)
+    finally:
+        _STATE.pop("slots", None)
+        _STATE.pop("prestarted", None)
+        for sandbox in sandboxes:  # reap the zygotes (they ended with their workers)
+            sandbox.close()
     return outcomes

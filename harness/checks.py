@@ -198,6 +198,8 @@ def _result_problem(
                 hint = f"did you return {label} transposed?"
             elif label == "U" and tuple(t.shape) == (n, r) and tuple(V.shape) == (m, r) and m != n:
                 hint = "did you return (V, U) instead of (U, V)?"
+            if t.dim() == 0:
+                return f"returned {label} as a single number (a 0-dimensional tensor); expected shape {want}", hint
             return f"returned {label} with shape {tuple(t.shape)}; expected {want}", hint
         if not t.is_floating_point():
             return (

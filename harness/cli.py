@@ -244,18 +244,31 @@ def grade(
     """
     import torch
 
-    from harness.batch import grade_paths
+    from harness.batch import grade_paths, launch_sandboxes
     from harness.confine import make_undumpable
     from harness.grading import GradingOptions
     from harness.sandbox import Sandbox
 
     torch.set_num_threads(1)  # before any torch op: workers are forked from this process
     config = _config(config_file, **options)
-    lab, exp = _prepare(config)
-    make_undumpable()
-    probe = Sandbox(lab.limits, required=not unconfined)
-    confinement = probe.start()
-    probe.close()
+    workers = jobs or os.cpu_count() or 1
+    # The sandboxes start (fresh interpreters importing torch) while the spec and reference load.
+    sandboxes = [] if dask_scheduler else launch_sandboxes(workers, required=not unconfined)
+    try:
+        lab, exp = _prepare(config)
+        make_undumpable()
+        if sandboxes:
+            confinement = sandboxes[0].start()
+            for sandbox in sandboxes[1:]:
+                sandbox.start()
+        else:
+            probe = Sandbox(lab.limits, required=not unconfined)
+            confinement = probe.start()
+            probe.close()
+    except BaseException:
+        for sandbox in sandboxes:
+            sandbox.abort()
+        raise
     if unconfined and not confinement.complete:
         _log("WARNING: grading unconfined: " + "; ".join(f"{k}: {v}" for k, v in confinement.missing.items()))
     summary = grade_paths(
@@ -265,10 +278,11 @@ def grade(
         exp,
         GradingOptions(seed=seed, unconfined=unconfined),
         _log,
-        jobs=jobs or os.cpu_count() or 1,
+        jobs=workers,
         force=force,
         single=single,
         dask_scheduler=dask_scheduler,
+        sandboxes=sandboxes,
     )
     graded = [o for o in summary.outcomes if o.status in ("graded", "error")]
     if graded and not no_pdf:

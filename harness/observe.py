@@ -1,8 +1,9 @@
 """Plan the calls that observe a student's function, run them in the sandbox, and collect observations.
 
 Every call is seeded by the harness: the same submission always produces the
-same observations.  One child per function loads and describes it, then makes
-every planned call in order, each with its own wall-clock limit.  The plan is
+same observations.  One child observes all of a submission's functions: for each
+it loads the definitions afresh and describes the function, then makes every
+planned call in order, each with its own wall-clock limit.  The plan is
 the minimum that answers each check's question:
 
 * ``default@s`` for the harness seeds: the lab's call (inputs, defaults) under

@@ -8,6 +8,7 @@ decoded strictly by :mod:`harness.wire`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -177,19 +178,21 @@ def require_confinement(layers: dict[str, str], required: bool) -> Confinement:
 class Sandbox:
     """A running zygote plus a memo of observations (same code + same call = same observation)."""
 
-    limits: Limits
+    limits: Limits | None
     required: bool = True
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _root: str | None = field(default=None, init=False)
     _memo: dict[str, RunResult] = field(default_factory=dict, init=False)
     confinement: Confinement | None = field(default=None, init=False)
 
-    def start(self) -> Confinement:
-        """Start the zygote and learn which confinement layers hold here.
+    def launch(self) -> Sandbox:
+        """Start the zygote without waiting for it (it imports torch, about 1 s): see :meth:`start`.
 
-        Raises:
-            UserError: grading requires full confinement and a layer is missing.
+        A batch launches its sandboxes first and loads the spec and the reference while
+        they start; the limits can be set once the spec is known.
         """
+        if self._proc is not None:
+            return self
         self._root = tempfile.mkdtemp(prefix="labgrade-zygote-")
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -208,6 +211,17 @@ class Sandbox:
             cwd=self._root,
             env=env,
         )
+        return self
+
+    def start(self) -> Confinement:
+        """Start the zygote (if not launched yet), wait until it is ready, learn which layers hold here.
+
+        Raises:
+            UserError: grading requires full confinement and a layer is missing.
+        """
+        if self.confinement is not None:
+            return self.confinement
+        self.launch()
         hello = self._receive()
         if hello is None:
             raise RuntimeError("the sandbox process did not start")
@@ -218,6 +232,25 @@ class Sandbox:
             raise
         return self.confinement
 
+    def release_pipes(self) -> None:
+        """Close this process's copies of the zygote's pipes, keeping the handle to reap it later.
+
+        After a fork the zygote's pipes exist in every process; a zygote only sees the
+        end of its input when the one process that uses it closes it, so every other
+        process releases its copies (the batch parent keeps the handle to reap it).
+        """
+        if self._proc is not None:
+            for stream in (self._proc.stdin, self._proc.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+
+    def forget(self) -> None:
+        """Release the pipes and drop the handle: for a sandbox another process uses and reaps."""
+        self.release_pipes()
+        self._proc = None
+        self._root = None
+
     def _receive(self) -> bytes | None:
         assert self._proc is not None and self._proc.stdout is not None
         head = self._proc.stdout.read(8)
@@ -227,7 +260,7 @@ class Sandbox:
         return self._proc.stdout.read(length)
 
     def _request(self, units: list[dict[str, str]], jobs: list[Job]) -> dict[str, Any]:
-        assert self.confinement is not None
+        assert self.confinement is not None and self.limits is not None
         return {
             "units": units,
             "jobs": [{"function": j.function, "calls": j.calls, "lab_params": j.lab_params} for j in jobs],
@@ -263,7 +296,7 @@ class Sandbox:
         during a later job, that job and the ones after it run again in a fresh child,
         so every job's observations are those a child of its own would give.
         """
-        if self._proc is None or self.confinement is None:
+        if self.confinement is None:
             self.start()
         keys = [self._memo_key(units, job) for job in jobs]
         pending = [i for i, key in enumerate(keys) if key not in self._memo]
@@ -313,6 +346,13 @@ class Sandbox:
 
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
+
+    def abort(self) -> None:
+        """Stop the zygote at once (grading was abandoned before it was used), and remove its folder."""
+        if self._proc is not None:
+            with contextlib.suppress(OSError):
+                self._proc.kill()
+        self.close()
 
     def __enter__(self) -> Sandbox:
         self.start()

@@ -1,11 +1,15 @@
-"""The warm process that forks one confined child per call of a student function.
+"""The warm process that forks one confined child per request (a submission's functions and calls).
 
 Started by :mod:`harness.sandbox` as ``python -m harness.zygote`` in an empty
-folder with a clean environment, it imports torch once (1-1.5 s) and then forks
-a child per request (about 15 ms).  It never holds expected values, specs or
-other students' work: it only receives a request (the student's definitions,
-the public inputs of one call and the limits), so a child forked from it cannot
-find any of those in its memory.
+folder with a clean environment, it imports torch once (about 1 s) and then
+forks a child per request (fork, confinement and exit cost about 10 ms).  It
+never holds expected values, specs or other students' work: it only receives a
+request (the student's definitions, the public inputs of the planned calls and
+the limits), so a child forked from it cannot find any of those in its memory.
+
+The child's first frame is its confinement report, written before any student
+code runs; every later frame is an observation of the student's code (which
+can write to the pipe too, so the parent trusts none of them).
 
 Protocol on stdin/stdout: each message is an 8-byte big-endian length and a
 body.  Request bodies are JSON.  A reply is a JSON header measured by the zygote

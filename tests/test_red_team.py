@@ -59,6 +59,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "forged-tensor": {"1.1": "tensor subclass Liar", "3.1": "NaN or infinite|shape"},
     "odd-tensors": {"1.1": "NaN or infinite|0-dim|shape", "3.1": r"tensor of shape \(1000000000,\) \(too large\)"},
     "forges-frames": {"1.1": "the result stream holds data the harness did not write"},
+    "zero-dim-tensors": {"1.1": r"a single number \(a 0-dimensional tensor\); expected shape \(3, 2\)"},
     # broken inputs
     "tab-error": {"1.1": "TabError|indentation"},
     "non-utf8": {"1.1": r"non-utf8.py: not UTF-8 text \(byte \d+\)"},

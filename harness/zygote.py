@@ -363,18 +363,26 @@ def probe_layers(root: Path) -> dict[str, str]:
 _PROBE_LIMITS = {"memory_mib": 512, "cpu_s": 10, "tmpfs_mib": 8, "processes": 64}
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through main's finally: the folders are removed
+
+
 def main() -> int:
     """Serve requests on stdin/stdout until stdin closes; remove the folder named by ``--cleanup``."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but protocol messages may reach the parent's pipe
     cleanup = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--cleanup" else None
-    confine.die_with_parent()  # nothing outlives a killed batch
-    _preload()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    root = Path(tempfile.mkdtemp(prefix="labgrade-sandbox-"))
+    # Nothing outlives a killed batch: SIGTERM when the parent dies, so the folders below are
+    # removed on the way out (the child, killed with its zygote, needs no such care).
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    confine.die_with_parent(signal.SIGTERM)
+    root: Path | None = None
     try:
+        _preload()
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        root = Path(tempfile.mkdtemp(prefix="labgrade-sandbox-"))
         layers = probe_layers(root)
         _read_only_paths()
         # Move everything imported so far out of the collector's reach: a full collection in a
@@ -391,10 +399,10 @@ def main() -> int:
             head = json.dumps(header).encode()
             _write_message(stdout, struct.pack(">Q", len(head)), head, result)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
         if cleanup and Path(cleanup).name.startswith("labgrade-zygote-"):
             shutil.rmtree(cleanup, ignore_errors=True)
-
 
 if __name__ == "__main__":
     sys.exit(main())

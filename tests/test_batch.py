@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,6 +80,7 @@ def test_killed_batch_resumes_with_every_submission_graded_once(klass: Path, tmp
     """SIGKILL halfway, rerun: all graded exactly once, gradebook complete, nothing half-written or left running."""
     out = tmp_path / "out"
     before = _zygotes()
+    folders = set(Path(tempfile.gettempdir()).glob("labgrade-*"))
     command = [str(LABGRADE), "grade", str(klass), "--out", str(out), "--cache-dir", str(CACHE_DIR)]
     command += ["--jobs", "2", "--no-pdf"]
     batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -91,6 +93,7 @@ def test_killed_batch_resumes_with_every_submission_graded_once(klass: Path, tmp
     assert 2 <= len(first) < len(PICK), "the kill should land halfway"
     time.sleep(1.0)
     assert _zygotes() <= before, "a worker's sandbox outlived the killed batch"
+    assert set(Path(tempfile.gettempdir()).glob("labgrade-*")) <= folders, "a killed sandbox left its folder"
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert f"up to date {len(first)}" in rerun.stdout

@@ -335,6 +335,10 @@ def _run(todo: list[tuple[str, str]], jobs: int, progress: Progress, sandboxes: 
     # fork: workers inherit the spec and expectations (trusted data) without pickling; torch
     # already runs single-threaded in the parent (see harness.cli), so forking it is safe.
     context = get_context("fork")
+    if sandboxes and len(sandboxes) < workers:  # one each: every worker takes a slot
+        sandboxes += launch_sandboxes(workers - len(sandboxes), sandboxes[0].required)
+        for sandbox in sandboxes:
+            sandbox.limits = sandboxes[0].limits
     if sandboxes:
         slots = context.SimpleQueue()
         for index in range(len(sandboxes)):

@@ -248,12 +248,15 @@ def grade(
     from harness.confine import make_undumpable
     from harness.grading import GradingOptions
     from harness.sandbox import Sandbox
+    from harness.submission import discover
 
     torch.set_num_threads(1)  # before any torch op: workers are forked from this process
     config = _config(config_file, **options)
     workers = jobs or os.cpu_count() or 1
-    # The sandboxes start (fresh interpreters importing torch) while the spec and reference load.
-    sandboxes = [] if dask_scheduler else launch_sandboxes(workers, required=not unconfined)
+    # The sandboxes start (fresh interpreters importing torch) while the spec and reference load;
+    # no more than there are submissions (one for a Gradescope --single run).
+    count = 1 if single else max(1, min(workers, len(discover(list(paths)).submissions)))
+    sandboxes = [] if dask_scheduler else launch_sandboxes(count, required=not unconfined)
     try:
         lab, exp = _prepare(config)
         make_undumpable()

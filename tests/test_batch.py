@@ -106,3 +106,21 @@ def test_killed_batch_resumes_with_every_submission_graded_once(klass: Path, tmp
     rows = (out / "gradebook.csv").read_text().splitlines()
     assert len(rows) == 1 + len(PICK)
     assert not list(out.rglob("*.tmp"))
+
+
+def test_prestarted_sandboxes_are_adopted_topped_up_and_all_reaped(klass: Path, tmp_path: Path, lab) -> None:
+    """Workers take the sandboxes launched while the reference loaded; fewer than workers are topped up."""
+    from harness.batch import grade_paths, launch_sandboxes
+    from harness.grading import GradingOptions
+
+    spec, expectations = lab
+    before = _zygotes()
+    sandboxes = launch_sandboxes(1, required=True)
+    summary = grade_paths(
+        [klass], tmp_path / "pre", spec, expectations, GradingOptions(), lambda _m: None, jobs=2, sandboxes=sandboxes
+    )
+    assert summary.internal_errors == () and len(summary.outcomes) == len(PICK)
+    plain = grade_paths([klass], tmp_path / "plain", spec, expectations, GradingOptions(), lambda _m: None, jobs=2)
+    assert plain.internal_errors == ()
+    assert comparable_results(tmp_path / "pre") == comparable_results(tmp_path / "plain")
+    assert _zygotes() <= before

@@ -404,5 +404,6 @@ def main() -> int:
         if cleanup and Path(cleanup).name.startswith("labgrade-zygote-"):
             shutil.rmtree(cleanup, ignore_errors=True)
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -103,13 +103,11 @@ def check_signature(ctx: Context, check: CheckSpec) -> CheckOutcome:
         why = "; ".join(ctx.problems) or (obs.failure if obs is not None else "no code found")
         return _out(check, False, f"your file could not be graded: {why}", "fix this error first", gate=True)
     if not obs.description.get("defined"):
-        return _out(
-            check,
-            False,
-            f"`{fn.name}` is not defined{_load_problem(obs)}",
-            f"define `def {fn.name}(...)` at the top level of your file, spelled exactly so",
-            gate=True,
-        )
+        hint = f"define `def {fn.name}(...)` at the top level of your file, spelled exactly so"
+        where = next((s for s in ctx.skipped if re.search(rf"\b{re.escape(fn.name)}\b\s*=", s)), None)
+        if where:  # `sgd_factorise = make_solver()`: an assignment grading does not run
+            hint = f"`{fn.name}` is set by top-level code that grading does not run ({where}); define it with def"
+        return _out(check, False, f"`{fn.name}` is not defined{_load_problem(obs)}", hint, gate=True)
     if not obs.description.get("callable"):
         return _out(check, False, f"`{fn.name}` is a {obs.description.get('type')}, not a function", gate=True)
     params = obs.description.get("params") or []

@@ -87,7 +87,11 @@ def _default_repr(value: Any) -> Any:
         return None
     if isinstance(value, bool | int | float | str) or value is None:
         return {"value": value}
-    return {"expr": _short(repr(value), 100)}
+    try:
+        shown = repr(value)
+    except Exception:  # a student's __repr__ may raise
+        shown = f"<{type(value).__name__} object>"
+    return {"expr": _short(str(shown), 100)}
 
 
 def describe_function(module: types.ModuleType, name: str) -> dict[str, Any]:
@@ -99,8 +103,8 @@ def describe_function(module: types.ModuleType, name: str) -> dict[str, Any]:
         return out
     try:
         sig = inspect.signature(obj)
-    except (TypeError, ValueError) as exc:
-        out["signature_error"] = _short(str(exc), 200)
+    except Exception as exc:  # a callable object's own __signature__ or __call__ may raise anything
+        out["signature_error"] = _short(f"{type(exc).__name__}: {exc}", 200)
         return out
     out["params"] = [
         {

@@ -197,6 +197,7 @@ class Sandbox:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": self._root,
+            "TMPDIR": tempfile.gettempdir(),  # the zygote's working folders go where the caller's do
             "LANG": "C.UTF-8",
             "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",

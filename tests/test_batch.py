@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -64,11 +63,13 @@ def test_a_second_batch_on_the_same_output_is_refused(run_cli, klass: Path, tmp_
 
 
 def _zygotes() -> set[int]:
+    """This checkout's zygotes (another checkout's test run on the machine is not counted)."""
     pids = set()
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if b"harness.zygote" in (proc / "cmdline").read_bytes():
+                cmdline = (proc / "cmdline").read_bytes()
+                if b"harness.zygote" in cmdline and sys.executable.encode() in cmdline:
                     pids.add(int(proc.name))
             except OSError:
                 continue
@@ -80,10 +81,12 @@ def test_killed_batch_resumes_with_every_submission_graded_once(klass: Path, tmp
     """SIGKILL halfway, rerun: all graded exactly once, gradebook complete, nothing half-written or left running."""
     out = tmp_path / "out"
     before = _zygotes()
-    folders = set(Path(tempfile.gettempdir()).glob("labgrade-*"))
+    private_tmp = tmp_path / "tmp"  # the batch's and its sandboxes' temporary folders go here
+    private_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
     command = [str(LABGRADE), "grade", str(klass), "--out", str(out), "--cache-dir", str(CACHE_DIR)]
     command += ["--jobs", "2", "--no-pdf"]
-    batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + 120
     while len(list(out.glob("*/results.json"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -93,7 +96,7 @@ def test_killed_batch_resumes_with_every_submission_graded_once(klass: Path, tmp
     assert 2 <= len(first) < len(PICK), "the kill should land halfway"
     time.sleep(1.0)
     assert _zygotes() <= before, "a worker's sandbox outlived the killed batch"
-    assert set(Path(tempfile.gettempdir()).glob("labgrade-*")) <= folders, "a killed sandbox left its folder"
+    assert list(private_tmp.iterdir()) == [], "a killed sandbox left its folder"
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert f"up to date {len(first)}" in rerun.stdout

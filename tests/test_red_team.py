@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -60,6 +61,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "odd-tensors": {"1.1": "NaN or infinite|0-dim|shape", "3.1": r"tensor of shape \(1000000000,\) \(too large\)"},
     "forges-frames": {"1.1": "the result stream holds data the harness did not write"},
     "zero-dim-tensors": {"1.1": r"a single number \(a 0-dimensional tensor\); expected shape \(3, 2\)"},
+    "lying-signature": {
+        "1.1": r"`sgd_factorise` is set by top-level code that grading does not run \(.*line 19: sgd_factorise = Trap",
+        "3.1": r"\[PASS\] result",
+    },
     # broken inputs
     "tab-error": {"1.1": "TabError|indentation"},
     "non-utf8": {"1.1": r"non-utf8.py: not UTF-8 text \(byte \d+\)"},
@@ -126,7 +131,8 @@ def _outside_paths() -> list[Path]:
 
 
 def _sandbox_processes() -> list[str]:
-    """Processes of a grading sandbox still alive: a zygote, or anything working in a sandbox folder."""
+    """This checkout's sandbox processes still alive: a zygote or a child of one (same command line),
+    or anything working in a sandbox folder; another checkout's test run on the machine is not counted."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
@@ -135,6 +141,8 @@ def _sandbox_processes() -> list[str]:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             cwd = os.readlink(proc / "cwd")
         except OSError:
+            continue
+        if sys.executable not in cmdline:
             continue
         if "harness.zygote" in cmdline or "labgrade-sandbox-" in cwd or "labgrade-zygote-" in cwd:
             found.append(f"{proc.name}: {cmdline[:80]} (in {cwd})")

@@ -37,7 +37,7 @@ from harness.errors import UserError
 from harness.grading import GradingOptions, grade_submission
 from harness.results import atomic_write, gradebook_rows, write_report
 from harness.sandbox import Sandbox
-from harness.spec import Spec
+from harness.spec import Limits, Spec
 from harness.submission import Discovery, discover, load_submission
 from reference.expectations import Expectations
 
@@ -144,14 +144,14 @@ def up_to_date(out: Path, name: str, submission_hash: str, spec: Spec, expectati
     )
 
 
-def launch_sandboxes(count: int, required: bool) -> list[Sandbox]:
+def launch_sandboxes(count: int, required: bool, limits: Limits | None = None) -> list[Sandbox]:
     """Launch ``count`` zygotes now; they import torch while the caller loads the spec and reference.
 
     Each is a fresh interpreter with a clean environment, started before anything of
     the lab is in memory.  Call :meth:`Sandbox.start` on each to wait until it is
     ready, then pass them to :func:`grade_paths`.
     """
-    return [Sandbox(None, required=required).launch() for _ in range(max(count, 1))]
+    return [Sandbox(limits, required=required).launch() for _ in range(max(count, 1))]
 
 
 # --- the worker side: state set before the pool forks ------------------------------------------
@@ -336,9 +336,7 @@ def _run(todo: list[tuple[str, str]], jobs: int, progress: Progress, sandboxes: 
     # already runs single-threaded in the parent (see harness.cli), so forking it is safe.
     context = get_context("fork")
     if sandboxes and len(sandboxes) < workers:  # one each: every worker takes a slot
-        sandboxes += launch_sandboxes(workers - len(sandboxes), sandboxes[0].required)
-        for sandbox in sandboxes:
-            sandbox.limits = sandboxes[0].limits
+        sandboxes += launch_sandboxes(workers - len(sandboxes), sandboxes[0].required, sandboxes[0].limits)
     if sandboxes:
         slots = context.SimpleQueue()
         for index in range(len(sandboxes)):

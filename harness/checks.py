@@ -104,7 +104,7 @@ def check_signature(ctx: Context, check: CheckSpec) -> CheckOutcome:
         return _out(check, False, f"your file could not be graded: {why}", "fix this error first", gate=True)
     if not obs.description.get("defined"):
         hint = f"define `def {fn.name}(...)` at the top level of your file, spelled exactly so"
-        where = next((s for s in ctx.skipped if re.search(rf"\b{re.escape(fn.name)}\b\s*=", s)), None)
+        where = _skipped_assignment(fn.name, ctx.skipped)
         if where:  # `sgd_factorise = make_solver()`: an assignment grading does not run
             hint = f"`{fn.name}` is set by top-level code that grading does not run ({where}); define it with def"
         return _out(check, False, f"`{fn.name}` is not defined{_load_problem(obs)}", hint, gate=True)
@@ -147,6 +147,11 @@ def check_signature(ctx: Context, check: CheckSpec) -> CheckOutcome:
 # --- result ----------------------------------------------------------------------------------
 
 
+def _skipped_assignment(name: str, skipped: tuple[str, ...]) -> str | None:
+    """The skipped top-level statement that assigns ``name`` ("lab.py line 12: name = make()"), if any."""
+    return next((s for s in skipped if re.search(rf"\b{re.escape(name)}\b\s*=", s)), None)
+
+
 def _error_hint(call: CallObservation, skipped: tuple[str, ...]) -> str:
     """A hint for an exception; for a NameError, where the name was set in code grading skips."""
     error = call.error or {}
@@ -154,7 +159,7 @@ def _error_hint(call: CallObservation, skipped: tuple[str, ...]) -> str:
         match = re.search(r"name '(\w+)' is not defined", str(error.get("message", "")))
         if match:
             name = match.group(1)
-            where = next((s for s in skipped if re.search(rf"\b{re.escape(name)}\b\s*=", s)), None)
+            where = _skipped_assignment(name, skipped)
             if where:
                 return (
                     f"`{name}` is set by top-level code that grading does not run ({where.split(':')[0]}); "

@@ -11,6 +11,7 @@ the parent sends only the lab's public inputs.
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
 import math
 import os
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+import torch.nn.functional
 
 from harness.callplan import keywords_for
 from harness.seeding import seed_everything
@@ -182,10 +184,6 @@ def _global_state() -> tuple[int, int]:
     replaced function changes the fingerprint; the thread count catches a thread
     left running after a call.
     """
-    import builtins
-
-    import torch.nn.functional
-
     spaces = (builtins, torch, torch.nn.functional, torch.linalg, torch.random, random, math, sys.modules.get("numpy"))
     ids = [id(v) for space in spaces if space is not None for v in vars(space).values()]
     ids += [id(v) for v in vars(torch.Tensor).values()] + [id(v) for v in vars(torch._C.TensorBase).values()]

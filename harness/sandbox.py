@@ -278,16 +278,6 @@ class Sandbox:
             "strict": self.required,
         }
 
-    def run(
-        self,
-        units: list[dict[str, str]],
-        function: str,
-        calls: list[dict[str, Any]] | None = None,
-        lab_params: list[Any] | None = None,
-    ) -> RunResult:
-        """Describe ``function`` and make ``calls`` (each seeded, in order) in one fresh child."""
-        return self.run_jobs(units, [Job(function, calls or [], lab_params or [])])[0]
-
     def run_jobs(self, units: list[dict[str, str]], jobs: list[Job]) -> list[RunResult]:
         """Run each job (load, describe, calls) in turn in one fresh child; one result per job.
 

@@ -16,11 +16,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy
 import torch
 
+from harness.forms import describe_recovery
 from harness.observe import CallObservation, FunctionObservations
 from harness.results import CheckOutcome
-from harness.spec import BandSpec, CheckSpec, QuestionSpec, Spec
+from harness.spec import BandSpec, CheckSpec, ParamSpec, QuestionSpec, Spec
 from harness.verdicts import describe_stop
 from reference.algorithms import sgd_factorise, sgd_factorise_masked
 from reference.bands import Band
@@ -111,26 +113,9 @@ def check_signature(ctx: Context, check: CheckSpec) -> CheckOutcome:
     if not obs.description.get("callable"):
         return _out(check, False, f"`{fn.name}` is a {obs.description.get('type')}, not a function", gate=True)
     params = obs.description.get("params") or []
-    problems: list[str] = []
-    names = [p.get("name") for p in params]
-    for index, lab in enumerate(fn.params):
-        if index >= len(params):
-            problems.append(f"parameter {index + 1} `{lab.name}` is missing")
-            continue
-        p = params[index]
-        if p.get("name") != lab.name:
-            problems.append(f"parameter {index + 1} is called `{p.get('name')}`; the lab calls it `{lab.name}`")
-        default = p.get("default")
-        if lab.has_default:
-            if default is None:
-                problems.append(f"`{lab.name}` has no default; the lab's default is {lab.default!r}")
-            elif default.get("value") != lab.default:
-                shown = default.get("value", default.get("expr"))
-                problems.append(f"`{lab.name}` defaults to {shown!r}; the lab's default is {lab.default!r}")
-    for p in params[len(fn.params) :]:
-        if p.get("default") is None and p.get("kind") in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD"):
-            problems.append(f"extra required parameter `{p.get('name')}` (the lab's call cannot fill it)")
+    problems, notes = _signature_problems(fn.params, params)
     expected = ", ".join(p.name + (f"={p.default!r}" if p.has_default else "") for p in fn.params)
+    names = [p.get("name") for p in params]
     if problems:
         return _out(
             check,
@@ -141,7 +126,49 @@ def check_signature(ctx: Context, check: CheckSpec) -> CheckOutcome:
         )
     unannotated = [p.get("name") for p in params if not p.get("annotated")]
     note = f" (type annotations are recommended: {', '.join(map(str, unannotated))} have none)" if unannotated else ""
-    return _out(check, True, f"`{fn.name}({expected})` as in the lab{note}")
+    renamed = f"; note: {'; '.join(notes)}" if notes else ""
+    return _out(check, True, f"`{fn.name}({expected})` as in the lab{renamed}{note}")
+
+
+def _signature_problems(lab: tuple[ParamSpec, ...], params: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """What costs the signature share (order, names callers pass by keyword, defaults) and what is only noted.
+
+    Callers pass a ``position`` parameter (the lab's ``A``, ``M``) by position, so
+    renaming it (``A_``) breaks nobody: a note.  Renaming a ``keyword`` parameter
+    (``rank``, ``num_epochs``, ``lr``), a wrong order, a missing or different
+    default, or an extra required parameter breaks the lab's calls: a problem.
+    """
+    problems: list[str] = []
+    notes: list[str] = []
+    lab_names = [p.name for p in lab]
+    for index, spec in enumerate(lab):
+        if index >= len(params):
+            problems.append(f"parameter {index + 1} `{spec.name}` is missing")
+            continue
+        p = params[index]
+        name = p.get("name")
+        if name != spec.name:
+            if name in lab_names:
+                place = lab_names.index(str(name)) + 1
+                problems.append(f"`{name}` is parameter {index + 1}; the lab has it as parameter {place} (wrong order)")
+            elif spec.keyword:
+                problems.append(
+                    f"parameter {index + 1} is called `{name}`; the lab calls it `{spec.name}` "
+                    "(callers pass it by keyword)"
+                )
+            else:
+                notes.append(f"parameter {index + 1} is called `{name}` (the lab's `{spec.name}`, passed by position)")
+        default = p.get("default")
+        if spec.has_default:
+            if default is None:
+                problems.append(f"`{spec.name}` has no default; the lab's default is {spec.default!r}")
+            elif default.get("value") != spec.default:
+                shown = default.get("value", default.get("expr"))
+                problems.append(f"`{spec.name}` defaults to {shown!r}; the lab's default is {spec.default!r}")
+    for p in params[len(lab) :]:
+        if p.get("default") is None and p.get("kind") in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD"):
+            problems.append(f"extra required parameter `{p.get('name')}` (the lab's call cannot fill it)")
+    return problems, notes
 
 
 # --- result ----------------------------------------------------------------------------------
@@ -169,66 +196,57 @@ def _error_hint(call: CallObservation, skipped: tuple[str, ...]) -> str:
     return "run your function on the lab's matrix and read the error"
 
 
-def _result_problem(
-    call: CallObservation, m: int, n: int, r: int, limit_s: float, skipped: tuple[str, ...] = ()
-) -> tuple[str, str] | None:
-    """Why a call's result is not two finite float tensors of shapes (m, r) and (n, r), with a hint."""
+def _result_problem(call: CallObservation, limit_s: float, skipped: tuple[str, ...] = ()) -> tuple[str, str] | None:
+    """Why a call gave no (U, V) to grade, even after recovering its form (see ``harness.forms``), with a hint."""
     if call.status != "ok" or call.error is not None:
         return describe_failure(call, limit_s), _error_hint(call, skipped)
-    if call.length != 2 or len(call.items) != 2:
-        first = call.items[0] if call.items else None
-        what = call.container or (
-            "single tensor" if first is not None and first.tensor is not None else (first.type_name if first else None)
-        )
-        what = what or "nothing"
-        count = f" of {call.length}" if call.length is not None and call.container else ""
-        return (
-            f"returned a {what}{count}; expected a tuple (U, V) of two tensors",
-            "end with `return U, V`",
-        )
-    for label, item in zip(("U", "V"), call.items, strict=True):
-        if item.tensor is None:
-            return (
-                f"returned {label} as a {item.type_name}; expected a torch.Tensor",
-                "return plain torch tensors, not numpy arrays, lists or tensor subclasses",
-            )
-    U, V = call.items[0].tensor, call.items[1].tensor
-    assert U is not None and V is not None
-    for label, t, want in (("U", U, (m, r)), ("V", V, (n, r))):
-        if tuple(t.shape) != want:
-            hint = "check the shapes you create with torch.rand"
-            if tuple(t.shape) == (want[1], want[0]):
-                hint = f"did you return {label} transposed?"
-            elif label == "U" and tuple(t.shape) == (n, r) and tuple(V.shape) == (m, r) and m != n:
-                hint = "did you return (V, U) instead of (U, V)?"
-            if t.dim() == 0:
-                return f"returned {label} as a single number (a 0-dimensional tensor); expected shape {want}", hint
-            return f"returned {label} with shape {tuple(t.shape)}; expected {want}", hint
-        if not t.is_floating_point():
-            return (
-                f"returned {label} with dtype {t.dtype}; expected a float tensor",
-                "use torch.rand (float32)",
-            )
-        if not bool(torch.isfinite(t).all()):
-            return (
-                f"returned {label} with NaN or infinite values",
-                "the updates diverge: check the sign of the update and the learning rate",
-            )
+    if call.reading is None:
+        return "returned nothing that could be read", "end with `return U, V`"
+    return call.reading.failure
+
+
+def _default_calls(obs: FunctionObservations) -> list[CallObservation]:
+    return [c for label, c in obs.calls.items() if label.startswith("default@")]
+
+
+def result_failure(ctx: Context) -> str | None:
+    """Why the lab's calls gave no (U, V) to grade, or ``None`` when every one did (perhaps recovered)."""
+    obs = ctx.observations
+    name = ctx.question.function.name if ctx.question.function else "the function"
+    if obs is not None and obs.failure is None and not obs.description.get("defined"):
+        return f"`{name}` is not defined"
+    if obs is not None and obs.failure is None and not obs.description.get("callable"):
+        return f"`{name}` is not a function"
+    if obs is None or obs.failure or not obs.calls:
+        why = "; ".join(ctx.problems) or (obs.failure if obs is not None and obs.failure else "")
+        return f"`{name}` could not be called{': ' + why if why else ''}"
+    for call in _default_calls(obs):
+        problem = _result_problem(call, ctx.spec.limits.time_per_call_s, ctx.skipped)
+        if problem is not None:
+            return f"under seed {call.seed} it {problem[0]}"
     return None
 
 
 def check_result(ctx: Context, check: CheckSpec) -> CheckOutcome:
-    """Every default call returned (U, V): two finite float tensors of shapes (m, r) and (n, r)."""
+    """Every default call returned (U, V): two finite float tensors of shapes (m, r) and (n, r).
+
+    A slip in form that ``harness.forms`` recovered (V transposed, NumPy arrays,
+    three values...) fails this check only: later checks grade the recovered factors.
+    """
     obs = ctx.observations
     if obs is None or not obs.calls:
         return _out(check, False, "not run: the function could not be called (see above)")
     A, _, r = ctx.inputs()
     m, n = A.shape
-    defaults = [c for label, c in obs.calls.items() if label.startswith("default@")]
+    defaults = _default_calls(obs)
     for call in defaults:
-        problem = _result_problem(call, m, n, r, ctx.spec.limits.time_per_call_s, ctx.skipped)
+        problem = _result_problem(call, ctx.spec.limits.time_per_call_s, ctx.skipped)
         if problem is not None:
             return _out(check, False, f"under seed {call.seed}: {problem[0]}", problem[1], gate=True)
+    faults = [f for call in defaults if call.reading is not None for f in call.reading.faults]
+    if faults:
+        message, hint = describe_recovery(faults)
+        return _out(check, False, message, hint, recovered=True)
     # No timings in feedback: a regrade must give identical text.
     return _out(check, True, f"returns U {(m, r)} and V {(n, r)}, finite")
 
@@ -236,7 +254,8 @@ def check_result(ctx: Context, check: CheckSpec) -> CheckOutcome:
 # --- loss band ----------------------------------------------------------------------------------
 
 
-def _loss(A: torch.Tensor, U: torch.Tensor, V: torch.Tensor, M: torch.Tensor | None) -> float:
+def factor_loss(A: torch.Tensor, U: torch.Tensor, V: torch.Tensor, M: torch.Tensor | None) -> float:
+    """||A - U V^T||^2 in float64, over the entries where M is 1 when a mask is given."""
     err = A.double() - U.double() @ V.double().T
     if M is not None:
         err = err * M.double()
@@ -248,16 +267,14 @@ def student_losses(ctx: Context, quantity: str) -> list[tuple[int, float]]:
     obs = ctx.observations
     if obs is None:
         return []
-    A, M, r = ctx.inputs()
-    m, n = A.shape
+    A, M, _ = ctx.inputs()
     out = []
-    for label, call in obs.calls.items():
-        if not label.startswith("default@") or _result_problem(call, m, n, r, 0) is not None:
-            continue
+    for call in _default_calls(obs):
         factors = call.factors
-        assert factors is not None
+        if factors is None:
+            continue
         mask = M if quantity == "loss_observed" else None
-        out.append((call.seed, _loss(A, factors[0], factors[1], mask)))
+        out.append((call.seed, factor_loss(A, factors[0], factors[1], mask)))
     return out
 
 
@@ -329,12 +346,19 @@ def _reference_run(ctx: Context, seed: int, epochs: int) -> tuple[torch.Tensor, 
 
 
 def _initial_draws(seed: int, m: int, n: int, r: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """The initial U(0, 1) factors a lab-like implementation draws under ``seed``, by draw order.
+
+    The harness seeds NumPy's global generator with the same seed, so an
+    implementation written with ``np.random.rand`` has known initial draws too.
+    """
     with torch.random.fork_rng(devices=[]):  # the parent's own generator is left as it was
         torch.default_generator.manual_seed(seed)
         U, V = torch.rand(m, r), torch.rand(n, r)
         torch.default_generator.manual_seed(seed)
         V2, U2 = torch.rand(n, r), torch.rand(m, r)
-    return {"U then V": (U, V), "V then U": (U2, V2)}
+    state = numpy.random.RandomState(seed % (2**32))  # a private generator: the global one is left as it was
+    U3, V3 = torch.from_numpy(state.rand(m, r)), torch.from_numpy(state.rand(n, r))
+    return {"U then V": (U, V), "V then U": (U2, V2), "NumPy U then V": (U3, V3)}
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, atol: float) -> bool:
@@ -351,7 +375,7 @@ def check_step_for_step(ctx: Context, check: CheckSpec) -> CheckOutcome:
     m, n = A.shape
     seed = obs.seeds[0]
     default = obs.calls.get(f"default@{seed}")
-    if default is None or default.factors is None or _result_problem(default, m, n, r, 0):
+    if default is None or default.factors is None:
         return _out(check, None, "not run: no valid result to compare (see above)")
     U, V = default.factors
     assert ctx.question.experiment is not None
@@ -376,8 +400,9 @@ def check_step_for_step(ctx: Context, check: CheckSpec) -> CheckOutcome:
             "does not start from torch.rand(m, r) then torch.rand(n, r): step-for-step does not apply "
             "(graded on the loss distribution instead)",
         )
-    if order == "V then U":
-        return _out(check, None, "draws V before U: step-for-step does not apply (graded on the loss band instead)")
+    if order != "U then V":
+        drew = {"V then U": "draws V before U", "NumPy U then V": "draws from NumPy's generator"}[order]
+        return _out(check, None, f"{drew}: step-for-step does not apply (graded on the loss band instead)")
     ten = obs.calls.get("epochs10")
     stage = "within the first 10 epochs"
     if ten is not None and ten.factors is not None:
@@ -396,7 +421,8 @@ def check_step_for_step(ctx: Context, check: CheckSpec) -> CheckOutcome:
 # --- diagnoses ------------------------------------------------------------------------------------
 
 
-def _same(a: CallObservation | None, b: CallObservation | None) -> bool | None:
+def same_result(a: CallObservation | None, b: CallObservation | None) -> bool | None:
+    """Whether two calls returned identical factors (``None`` when either has none)."""
     if a is None or b is None or a.factors is None or b.factors is None:
         return None
     return all(x.shape == y.shape and torch.equal(x, y) for x, y in zip(a.factors, b.factors, strict=True))
@@ -407,7 +433,7 @@ def _diagnose_rows(ctx: Context, obs: FunctionObservations) -> list[tuple[str, s
     trained, start = obs.calls.get(f"default@{seed}"), obs.calls.get("epochs0")
     if trained is None or start is None or trained.factors is None or start.factors is None:
         return []
-    if _same(trained, start):
+    if same_result(trained, start):
         return []  # nothing changes at all: the epochs diagnosis says why
     _, M, _ = ctx.inputs()
     found = []
@@ -432,7 +458,7 @@ def _diagnose_rows(ctx: Context, obs: FunctionObservations) -> list[tuple[str, s
 
 def _epochs_ignored(obs: FunctionObservations) -> bool:
     """Whether 10 epochs give exactly the result of the default: then ``epochs0`` is no initial state."""
-    return bool(_same(obs.calls.get(f"default@{obs.seeds[0]}"), obs.calls.get("epochs10")))
+    return bool(same_result(obs.calls.get(f"default@{obs.seeds[0]}"), obs.calls.get("epochs10")))
 
 
 def _diagnose(ctx: Context, obs: FunctionObservations, probe: str) -> list[tuple[str, str]]:
@@ -469,7 +495,7 @@ def _diagnose(ctx: Context, obs: FunctionObservations, probe: str) -> list[tuple
             "do all the work inside `for epoch in range(num_epochs)`, and initialise with torch.rand",
         )]  # fmt: skip
     if probe == "epochs_used":
-        if _same(default, calls.get("epochs10")):
+        if same_result(default, calls.get("epochs10")):
             return [
                 (
                     "10 epochs give exactly the result of 1000: num_epochs is ignored",
@@ -482,7 +508,7 @@ def _diagnose(ctx: Context, obs: FunctionObservations, probe: str) -> list[tuple
         if lr0 is None or lr0.factors is None or zero is None:
             return []
         untrained = default if _epochs_ignored(obs) else zero
-        ignored = _same(lr0, default) if _epochs_ignored(obs) else _same(lr0, zero) is False
+        ignored = same_result(lr0, default) if _epochs_ignored(obs) else same_result(lr0, zero) is False
         if untrained is not None and ignored:
             return [
                 (
@@ -493,14 +519,14 @@ def _diagnose(ctx: Context, obs: FunctionObservations, probe: str) -> list[tuple
         return []
     if probe == "seed_dependent":
         others = [c for label, c in calls.items() if label.startswith("default@") and c is not default]
-        if others and all(_same(default, o) for o in others):
+        if others and all(same_result(default, o) for o in others):
             return [(
                 "the result is identical under different seeds",
                 "do not call torch.manual_seed inside the function, and start from random factors (SGD, not an SVD)",
             )]  # fmt: skip
         return []
     if probe == "mask_honoured":
-        if _same(default, calls.get("mask_changed")) is False:
+        if same_result(default, calls.get("mask_changed")) is False:
             return [(
                 "changing A where M is 0 changed the result: the mask is not honoured",
                 "update only where M[r, c] is 1 (skip unobserved entries)",
@@ -602,25 +628,28 @@ def _numeric_answer(ctx: Context, check: CheckSpec, name: str) -> float | CheckO
     return number
 
 
-def _provenance_note(ctx: Context, experiment: str, quantity: str, value: float) -> str:
-    """Say so when a reported number cannot come from the submitted code's own runs."""
+def code_cannot_give(ctx: Context, experiment: str, quantity: str, value: float) -> str | None:
+    """Evidence when a reported number cannot come from the submitted code's own runs, else ``None``."""
     obs = ctx.related.get(experiment)
     if obs is None or quantity not in ("loss", "loss_observed"):
-        return ""
+        return None
     spec_q = next((q for q in ctx.spec.questions if q.experiment == experiment and q.function), None)
     if spec_q is None:
-        return ""
+        return None
     sub = Context(ctx.spec, spec_q, ctx.expectations, obs, None, {})
     losses = [v for _, v in student_losses(sub, quantity)]
-    if not losses:
-        return ""
-    if all(abs(v - value) > 0.05 * max(abs(value), 1e-9) for v in losses):
-        shown = ", ".join(_fmt(v) for v in losses)
-        return (
-            f" Note: your submitted code gives {shown} under the harness's seeds; "
-            f"the reported {_fmt(value)} cannot come from it."
-        )
-    return ""
+    if not losses or any(abs(v - value) <= 0.05 * max(abs(value), 1e-9) for v in losses):
+        return None
+    shown = ", ".join(_fmt(v) for v in losses)
+    return (
+        f"your submitted code gives {shown} under the harness's seeds; the reported {_fmt(value)} cannot come from it"
+    )
+
+
+def _provenance_note(ctx: Context, experiment: str, quantity: str, value: float) -> str:
+    """Say so when a reported number cannot come from the submitted code's own runs."""
+    evidence = code_cannot_give(ctx, experiment, quantity, value)
+    return f" Note: {evidence}." if evidence else ""
 
 
 def check_answer_band(ctx: Context, check: CheckSpec) -> CheckOutcome:

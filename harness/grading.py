@@ -1,6 +1,7 @@
 """Grade one submission: spec + observations + expectations -> a :class:`GradeReport`.
 
-The one place where marks are computed is :func:`score_question`.  A student's
+Checks, essentials and flags are judged here, in order; the one place where their
+outcomes become a mark is :func:`harness.marks.mark_question`.  A student's
 failure of any kind (syntax error, exception, time limit, crash) is data that
 becomes a failed check with a message; only a bug of ours escapes as an
 exception.
@@ -10,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness import __version__
 from harness.checks import CHECKS, Context
+from harness.essentials import judge_essentials
+from harness.flags import raise_flags
+from harness.marks import mark_question, share_name
 from harness.observe import FunctionObservations, observe_functions
 from harness.results import CheckOutcome, GradeReport, Provenance, QuestionResult
 from harness.sandbox import Sandbox
-from harness.spec import QuestionSpec, Spec
+from harness.spec import CheckSpec, QuestionSpec, Spec
 from harness.submission import Submission
 from reference.expectations import Expectations
 
@@ -30,21 +33,6 @@ class GradingOptions:
     seed: int = 0
     visible_only: bool = False
     unconfined: bool = False
-
-
-def score_question(question: QuestionSpec, outcomes: Sequence[CheckOutcome]) -> float:
-    """Marks for a question: its marks times the weighted share of checks passed.
-
-    A check that did not apply (``passed is None``) counts neither way; one that
-    could not run because an earlier layer failed counts as failed.  With no
-    weighted check at all, full marks need every check passed.
-    """
-    counted = [o for o in outcomes if o.passed is not None]
-    total = sum(o.weight for o in counted)
-    if total <= 0:
-        return question.marks if counted and all(o.passed for o in counted) else 0.0
-    earned = sum(o.weight for o in counted if o.passed)
-    return question.marks * earned / total
 
 
 def _observe_all(sandbox: Sandbox, spec: Spec, submission: Submission, seed: int) -> dict[str, FunctionObservations]:
@@ -65,6 +53,30 @@ def _answers_for(submission: Submission, question: QuestionSpec) -> dict[str, ob
     return {} if raw is None else {"__malformed__": raw}
 
 
+def _run_check(ctx: Context, check: CheckSpec, blocked: bool, answers: dict[str, object] | None) -> CheckOutcome:
+    """One check's outcome; after a gate failed (not defined, no valid result) it cannot run."""
+    if blocked:
+        return CheckOutcome(
+            check.kind,
+            None if check.weight == 0 else False,
+            "not run: fix the failure above first",
+            "",
+            check.weight,
+            check.visible,
+        )
+    if ctx.question.kind == "answer" and answers is not None and "__malformed__" in answers:
+        shown = str(answers["__malformed__"])[:60]
+        names = ", ".join(a.name for a in ctx.question.answers)
+        return CheckOutcome(
+            check.kind,
+            False,
+            f'answers.yaml "{ctx.question.id}": expected a mapping with {names}, got {shown!r}',
+            weight=check.weight,
+            visible=check.visible,
+        )
+    return CHECKS[check.kind](ctx, check)
+
+
 def grade_question(
     spec: Spec,
     question: QuestionSpec,
@@ -73,47 +85,34 @@ def grade_question(
     submission: Submission,
     options: GradingOptions,
 ) -> QuestionResult:
-    """Run the question's checks in order and score them."""
+    """Run the question's checks in order, judge its essentials and flags, and mark it."""
     obs = observations.get(question.experiment or "") if question.kind == "function" else None
     answers = _answers_for(submission, question)
     ctx = Context(spec, question, expectations, obs, answers, observations, submission.problems, submission.skipped)
-    outcomes: list[CheckOutcome] = []
+    shares: list[tuple[str, CheckOutcome]] = []  # each outcome with the name of its share in the arithmetic
     blocked = False
     for check in question.checks:
         if options.visible_only and not check.visible:
             continue
-        if blocked:
-            # An earlier layer failed (not defined, no valid result): later checks cannot run.
-            passed = None if check.weight == 0 else False
-            outcomes.append(
-                CheckOutcome(
-                    check.kind,
-                    passed,
-                    "not run: fix the failure above first",
-                    "",
-                    check.weight,
-                    check.visible,
-                )
-            )
-            continue
-        if question.kind == "answer" and answers is not None and "__malformed__" in answers:
-            shown = str(answers["__malformed__"])[:60]
-            names = ", ".join(a.name for a in question.answers)
-            outcomes.append(
-                CheckOutcome(
-                    check.kind,
-                    False,
-                    f'answers.yaml "{question.id}": expected a mapping with {names}, got {shown!r}',
-                    weight=check.weight,
-                    visible=check.visible,
-                )
-            )
-            continue
-        outcome = CHECKS[check.kind](ctx, check)
-        outcomes.append(outcome)
-        blocked = outcome.passed is False and bool(outcome.details.get("gate"))
-    score = score_question(question, outcomes)
-    return QuestionResult(question.id, question.title, score, question.marks, tuple(outcomes), question.free_text)
+        outcome = _run_check(ctx, check, blocked, answers)
+        answer = check.params.get("answer")
+        shares.append((share_name(check.kind, answer if isinstance(answer, str) else None, outcome), outcome))
+        blocked = blocked or (outcome.passed is False and bool(outcome.details.get("gate")))
+    essentials = judge_essentials(ctx, question.essentials)
+    flags = raise_flags(ctx)
+    mark = mark_question(question.marks, shares, essentials, flags)
+    return QuestionResult(
+        question.id,
+        question.title,
+        mark.score,
+        question.marks,
+        tuple(o for _, o in shares),
+        question.free_text,
+        arithmetic=mark.arithmetic,
+        headline=mark.headline,
+        essentials=essentials,
+        flags=flags,
+    )
 
 
 def grade_submission(

@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from harness.callplan import LabParam, keywords_for
+from harness.forms import FactorReading, Returned, read_factors
 from harness.sandbox import Job, RunResult, Sandbox
 from harness.spec import ExperimentSpec, QuestionSpec, Spec
 from harness.submission import Submission
@@ -35,15 +36,6 @@ from harness.verdicts import describe_stop
 from harness.wire import Decoded
 
 UNOBSERVED_PROBE = 100.0
-
-
-@dataclass(frozen=True)
-class Item:
-    """One returned object: a tensor, or the name of whatever else it was."""
-
-    tensor: torch.Tensor | None
-    type_name: str | None = None
-    requires_grad: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,9 +48,11 @@ class CallObservation:
     error: dict[str, Any] | None = None
     container: str | None = None
     length: int | None = None
-    items: tuple[Item, ...] = ()
+    items: tuple[Returned, ...] = ()
     inputs_changed: tuple[bool, ...] = ()
     default_dtype_after: str | None = None
+    reseeded: bool = False  # the call seeded torch's global generator itself
+    reading: FactorReading | None = None  # the result read as (U, V), recovered or failed (None: no result)
     wall_s: float = 0.0
     cpu_s: float | None = None
     signal: int | None = None
@@ -68,13 +62,8 @@ class CallObservation:
 
     @property
     def factors(self) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """(U, V) when the call returned exactly two plain tensors."""
-        if self.status != "ok" or self.error is not None or len(self.items) != 2 or self.length != 2:
-            return None
-        u, v = self.items
-        if u.tensor is None or v.tensor is None:
-            return None
-        return u.tensor, v.tensor
+        """(U, V) as the lab asks for them, recovered from a slip in form where that is unambiguous."""
+        return self.reading.factors if self.reading is not None else None
 
 
 @dataclass(frozen=True)
@@ -186,28 +175,36 @@ def _failed_call(label: str, seed: int, run: RunResult) -> CallObservation:
     )  # fmt: skip
 
 
-def _observe(label: str, seed: int, run: RunResult, frame: Decoded) -> CallObservation:
+def _observe(label: str, seed: int, run: RunResult, frame: Decoded, shape: tuple[int, int, int]) -> CallObservation:
     call = frame.header.get("call") or {}
     items = []
     for item in call.get("items", []) if isinstance(call.get("items"), list) else []:
         if isinstance(item, dict) and isinstance(item.get("tensor"), int) and 0 <= item["tensor"] < len(frame.tensors):
-            items.append(Item(frame.tensors[item["tensor"]], None, bool(item.get("requires_grad"))))
+            form = item.get("form") if isinstance(item.get("form"), str) else None
+            items.append(Returned(frame.tensors[item["tensor"]], None, bool(item.get("requires_grad")), form))
         else:
             name = str(item.get("type", "unknown")) if isinstance(item, dict) else "unknown"
             if isinstance(item, dict) and item.get("too_large"):
                 name = f"tensor of shape {tuple(item.get('shape', ()))} (too large)"
-            items.append(Item(None, name[:100]))
+            items.append(Returned(None, name[:100]))
     error = _clean_error(call.get("error"))
+    container = str(call["container"])[:40] if call.get("container") else None
+    length = int(call["length"]) if isinstance(call.get("length"), int) else (1 if items else None)
+    dtype_after = str(call.get("default_dtype_after", ""))[:40] or None
+    changed = dtype_after if dtype_after not in (None, "torch.float32") else None
+    reading = None if error is not None else read_factors(items, container, length, shape, changed)
     return CallObservation(
         label=label,
         seed=seed,
         status="ok",
         error=error,
-        container=str(call["container"])[:40] if call.get("container") else None,
-        length=int(call["length"]) if isinstance(call.get("length"), int) else (1 if items else None),
+        container=container,
+        length=length,
         items=tuple(items),
         inputs_changed=tuple(bool(x) for x in call.get("inputs_changed", []) if isinstance(x, bool)),
-        default_dtype_after=str(call.get("default_dtype_after", ""))[:40] or None,
+        default_dtype_after=dtype_after,
+        reseeded=call.get("reseeded") is True,
+        reading=reading,
         wall_s=run.wall_s,
         call_s=float(call["seconds"]) if isinstance(call.get("seconds"), int | float) else 0.0,
         cpu_s=run.cpu_s,
@@ -246,6 +243,7 @@ class _Planned:
     plan: list[tuple[str, int, list[Any], dict[str, Any]]]
     job: Job
     limit_s: float
+    shape: tuple[int, int, int]  # (m, n, rank) of the lab's call: what (U, V) must look like
 
 
 def _planned(spec: Spec, question: QuestionSpec, base_seed: int) -> _Planned:
@@ -256,7 +254,10 @@ def _planned(spec: Spec, question: QuestionSpec, base_seed: int) -> _Planned:
     plan = _plan(spec, experiment, seeds)
     requests = [{"label": label, "seed": seed, "args": args, "overrides": o} for label, seed, args, o in plan]
     job = Job(question.function.name, requests, list(lab))
-    return _Planned(question.function.name, seeds, lab, plan, job, spec.limits.time_per_call_s)
+    matrix = spec.inputs[str(experiment.args["A"])].shape
+    assert matrix is not None
+    shape = (matrix[0], matrix[1], int(experiment.args["rank"]))
+    return _Planned(question.function.name, seeds, lab, plan, job, spec.limits.time_per_call_s, shape)
 
 
 def observe_functions(
@@ -317,7 +318,7 @@ def _read(planned: _Planned, run: RunResult) -> FunctionObservations:
         if stopped or keywords_for(lab, description.get("params", []), overrides) is None:
             not_run.append(label)
         elif label in frames:
-            calls[label] = _observe(label, seed, run, frames[label])
+            calls[label] = _observe(label, seed, run, frames[label], planned.shape)
         else:
             calls[label] = _failed_call(label, seed, run)  # in progress when the child stopped
             stopped = True

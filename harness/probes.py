@@ -120,20 +120,54 @@ def describe_function(module: types.ModuleType, name: str) -> dict[str, Any]:
     return out
 
 
+# Bound before any student code runs: a submission that rebinds torch.nn.Parameter cannot widen what counts as one.
+_PARAMETER = torch.nn.Parameter
+_MAX_LIST_ITEMS = 10_000
+_ENCODABLE = (
+    torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int8, torch.int16,
+    torch.int32, torch.int64, torch.uint8, torch.bool,
+)  # fmt: skip
+
+
+def _as_tensor(value: Any) -> tuple[torch.Tensor, str | None] | None:
+    """A returned object as a plain tensor and the form it came in (``None`` for a plain tensor).
+
+    The parent decides what a form is worth; the child only converts what can be
+    read back unambiguously: a NumPy array, a (nested) list of numbers, an
+    ``nn.Parameter``.  Anything else stays a type name.
+    """
+    if type(value) is torch.Tensor:
+        return value, None
+    if type(value) is _PARAMETER:
+        return value.data, "parameter"
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and type(value) is numpy.ndarray and value.dtype.kind in "biuf":
+        return torch.from_numpy(numpy.ascontiguousarray(value)), "ndarray"
+    if type(value) is list and 0 < len(value) <= _MAX_LIST_ITEMS:
+        rows = value if all(type(x) is list for x in value) else None
+        flat = [x for row in rows for x in row] if rows is not None else value
+        if len(flat) <= _MAX_LIST_ITEMS and all(type(x) in (int, float) for x in flat):
+            try:
+                return torch.tensor(value, dtype=torch.float64), "list"
+            except (TypeError, ValueError):  # ragged rows
+                return None
+    return None
+
+
 def _encode_value(value: Any, tensors: list[torch.Tensor]) -> dict[str, Any]:
-    if type(value) is not torch.Tensor:
+    converted = _as_tensor(value)
+    if converted is None:
         if isinstance(value, torch.Tensor):
             return {"type": f"tensor subclass {_short(type(value).__name__, 80)}"}
         return {"type": _short(type(value).__name__, 80)}
-    if value.numel() > MAX_TENSOR_ELEMENTS:
-        return {"type": "tensor", "too_large": True, "shape": list(value.shape)}
-    if value.is_complex() or value.dtype not in (
-        torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int8, torch.int16,
-        torch.int32, torch.int64, torch.uint8, torch.bool,
-    ):  # fmt: skip
-        return {"type": "tensor", "dtype": str(value.dtype), "shape": list(value.shape)}
-    tensors.append(value.detach().to("cpu"))
-    return {"tensor": len(tensors) - 1, "requires_grad": bool(value.requires_grad)}
+    tensor, form = converted
+    if tensor.numel() > MAX_TENSOR_ELEMENTS:
+        return {"type": "tensor", "too_large": True, "shape": list(tensor.shape)}
+    if tensor.is_complex() or tensor.dtype not in _ENCODABLE:
+        return {"type": "tensor", "dtype": str(tensor.dtype), "shape": list(tensor.shape)}
+    tensors.append(tensor.detach().to("cpu"))
+    requires_grad = bool(value.requires_grad) if isinstance(value, torch.Tensor) else False
+    return {"tensor": len(tensors) - 1, "requires_grad": requires_grad, "form": form}
 
 
 def _argument(spec: Any) -> Any:
@@ -173,6 +207,8 @@ def _call_once(
         for a, o in zip(after, originals, strict=True)
     ]
     result["default_dtype_after"] = str(torch.get_default_dtype())
+    # manual_seed (torch's or the generator's) sets initial_seed: another value means the call reseeded.
+    result["reseeded"] = torch.initial_seed() != int(call["seed"])
     return result, tensors
 
 

@@ -33,8 +33,39 @@ class CheckOutcome:
 
 
 @dataclass(frozen=True)
+class EssentialOutcome:
+    """Whether an answer does what the question is about; a failure caps the question at ``cap`` x marks.
+
+    ``passed`` is ``None`` when the observations cannot tell (no cap then).
+    """
+
+    kind: str
+    passed: bool | None
+    message: str
+    cap: float = 0.0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Evidence for a human (a reported number the code cannot produce, a reseeded generator...).
+
+    ``policy`` is the spec's: ``keep`` the mark and flag for review, or ``zero`` it.
+    """
+
+    kind: str
+    question: str
+    evidence: str
+    policy: str = "keep"
+
+    def to_dict(self) -> dict[str, str]:
+        """As written in results.json."""
+        return {"kind": self.kind, "question": self.question, "evidence": self.evidence, "policy": self.policy}
+
+
+@dataclass(frozen=True)
 class QuestionResult:
-    """Marks and feedback for one question."""
+    """Marks and feedback for one question, with the one line of arithmetic that made the mark."""
 
     id: str
     title: str
@@ -42,6 +73,10 @@ class QuestionResult:
     max_score: float
     checks: tuple[CheckOutcome, ...]
     free_text: tuple[str, ...] = ()
+    arithmetic: str = ""
+    headline: str = ""  # the sentence that explains a cap or a flag policy, shown first
+    essentials: tuple[EssentialOutcome, ...] = ()
+    flags: tuple[Flag, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -51,6 +86,12 @@ class QuestionResult:
     def feedback(self, visible_only: bool = False) -> str:
         """The question's feedback as plain text, one line per check (hidden ones summarised)."""
         lines = []
+        if self.headline:
+            lines.append(self.headline)
+        if self.arithmetic:
+            lines.append(f"mark: {self.arithmetic}")
+        for flag in self.flags:
+            lines.append(f"[FLAG] {flag.kind}: {flag.evidence}")
         hidden = 0
         for c in self.checks:
             if not c.visible:
@@ -102,6 +143,11 @@ class GradeReport:
     provenance: Provenance
     student_seconds: float = 0.0
 
+    @property
+    def flags(self) -> tuple[Flag, ...]:
+        """Every question's flags, in question order."""
+        return tuple(f for q in self.questions for f in q.flags)
+
     def to_gradescope(self) -> dict[str, Any]:
         """Gradescope's ``results.json`` schema: score, execution_time, output, tests[]."""
         header = [f"{self.name}: {self.score:g} / {self.max_score:g}"]
@@ -122,6 +168,10 @@ class GradeReport:
                     "output": q.feedback(),
                     "visibility": "visible",
                     "extra_data": {
+                        "arithmetic": q.arithmetic,
+                        "headline": q.headline,
+                        "essentials": [vars(e) for e in q.essentials],
+                        "flags": [f.to_dict() for f in q.flags],
                         "checks": [
                             {
                                 "kind": c.kind,
@@ -148,6 +198,7 @@ class GradeReport:
                     "submission_hash": self.submission_hash,
                     "status": self.status,
                     "max_score": self.max_score,
+                    "flags": [f.to_dict() for f in self.flags],
                     "student_seconds": round(self.student_seconds, 4),
                     "provenance": {
                         **vars(self.provenance),
@@ -185,10 +236,10 @@ def write_results(out: Path, name: str, results: dict[str, Any]) -> Path:
 
 
 def gradebook_rows(results: Iterable[dict[str, Any]], question_ids: list[str]) -> str:
-    """The gradebook CSV from results.json contents: name, total, max, one column per question, status."""
+    """The gradebook CSV from results.json contents: name, total, max, a column per question, status, flags."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["name", "total", "max", *question_ids, "status"])
+    w.writerow(["name", "total", "max", *question_ids, "status", "flags"])
     rows = []
     for r in results:
         meta = r.get("extra_data", {}).get("labgrade", {})
@@ -200,6 +251,9 @@ def gradebook_rows(results: Iterable[dict[str, Any]], question_ids: list[str]) -
                 f"{float(meta.get('max_score', 0)):g}",
                 *(f"{by_id.get(q, 0):g}" for q in question_ids),
                 str(meta.get("status", "")),
+                "; ".join(
+                    f"{f.get('question')}: {f.get('kind')}" for f in meta.get("flags") or [] if isinstance(f, dict)
+                ),
             ]
         )
     w.writerows(sorted(rows))

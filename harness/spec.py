@@ -24,8 +24,13 @@ from harness.spec_schema import (
     BAND_KEYS,
     CHECK_PARAMS,
     DIAGNOSES,
+    ESSENTIALS,
+    FLAG_POLICIES,
+    FLAGS,
     LIMIT_DEFAULTS,
+    MASKED_ESSENTIALS,
     OPTIONAL_CHECK_PARAMS,
+    PARAM_PASSING,
     QUESTION_KINDS,
     SCHEMA_VERSION,
 )
@@ -70,6 +75,7 @@ class ParamSpec:
     annotation: str | None = None
     has_default: bool = False
     default: Any = None
+    keyword: bool = True  # callers pass it by keyword (renaming it breaks them); else by position only
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,15 @@ class CheckSpec:
 
 
 @dataclass(frozen=True)
+class EssentialSpec:
+    """What an answer must do before its shares count; failing it caps the question at ``cap`` x marks."""
+
+    kind: str
+    cap: float = 0.0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class AnswerSpec:
     """A numeric answer students report in ``answers.yaml``."""
 
@@ -123,6 +138,7 @@ class QuestionSpec:
     answers: tuple[AnswerSpec, ...]
     checks: tuple[CheckSpec, ...]
     free_text: tuple[str, ...]
+    essentials: tuple[EssentialSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +167,7 @@ class Spec:
     total_marks: float
     sha256: str = field(repr=False)
     experiments_sha256: str = field(default="", repr=False)
+    flags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict.fromkeys(FLAGS, "keep")))
 
     def question(self, question_id: str) -> QuestionSpec:
         """Return the question with id ``question_id`` (``KeyError`` if there is none)."""
@@ -455,9 +472,10 @@ def _read_function(r: _Reader, raw: Any, path: KeyPath) -> FunctionSpec | None:
     seen: set[str] = set()
     for i, p in enumerate(r.sequence(m.get("params"), (*path, "params"))):
         ppath = (*path, "params", i)
-        pm = r.mapping(p, ppath, {"name"}, {"annotation", "default"})
+        pm = r.mapping(p, ppath, {"name"}, {"annotation", "default", "passed"})
         if pm is None:
             continue
+        passed = r.choice(pm["passed"], (*ppath, "passed"), PARAM_PASSING) if "passed" in pm else "keyword"
         pname = r.string(pm.get("name"), (*ppath, "name"), _IDENTIFIER)
         if pname in seen:
             r.p.add((*ppath, "name"), f"parameter '{pname}' appears twice")
@@ -465,7 +483,7 @@ def _read_function(r: _Reader, raw: Any, path: KeyPath) -> FunctionSpec | None:
         annotation = r.string(pm["annotation"], (*ppath, "annotation")) if "annotation" in pm else None
         if params and params[-1].has_default and "default" not in pm:
             r.p.add(ppath, "a parameter without a default cannot follow one with a default")
-        params.append(ParamSpec(pname, annotation, "default" in pm, pm.get("default")))
+        params.append(ParamSpec(pname, annotation, "default" in pm, pm.get("default"), passed != "position"))
     returns = r.string(m["returns"], (*path, "returns")) if "returns" in m else None
     return FunctionSpec(name=name, params=tuple(params), returns=returns)
 
@@ -495,13 +513,38 @@ def _read_answers(r: _Reader, raw: Any, path: KeyPath) -> tuple[AnswerSpec, ...]
     return tuple(out)
 
 
+def _read_essentials(r: _Reader, raw: Any, path: KeyPath, masked: bool) -> tuple[EssentialSpec, ...]:
+    """Essentials with their caps; a cap above 0 must say why (the reason is shown to students)."""
+    out: list[EssentialSpec] = []
+    seen: set[str] = set()
+    for i, item in enumerate(r.sequence(raw, path)):
+        epath = (*path, i)
+        m = r.mapping(item, epath, {"kind"}, {"cap", "reason"})
+        if m is None:
+            continue
+        kind = r.choice(m["kind"], (*epath, "kind"), ESSENTIALS)
+        if kind in seen:
+            r.p.add((*epath, "kind"), f"essential '{kind}' appears twice")
+        seen.add(kind)
+        if kind in MASKED_ESSENTIALS and not masked:
+            r.p.add((*epath, "kind"), f"'{kind}' needs a question whose experiment has a mask M")
+        cap = r.number(m["cap"], (*epath, "cap"), 0, strict=False) if "cap" in m else 0.0
+        if cap > 1:
+            r.p.add((*epath, "cap"), f"expected a share of the question's marks between 0 and 1, got {_show(m['cap'])}")
+        reason = r.string(m["reason"], (*epath, "reason")) if "reason" in m else ""
+        if cap > 0 and not reason:
+            r.p.add(epath, "a cap above 0 needs a 'reason' (it is what the student reads)")
+        out.append(EssentialSpec(kind, min(cap, 1.0), reason))
+    return tuple(out)
+
+
 def _read_question(r: _Reader, raw: Any, index: int, experiments: Mapping[str, ExperimentSpec]) -> QuestionSpec | None:
     path: KeyPath = ("questions", index)
     m = r.mapping(
         raw,
         path,
         {"id", "title", "kind", "marks", "checks"},
-        {"function", "experiment", "answers", "free_text"},
+        {"function", "experiment", "answers", "free_text", "essentials"},
     )
     if m is None:
         return None
@@ -534,6 +577,13 @@ def _read_question(r: _Reader, raw: Any, index: int, experiments: Mapping[str, E
         if check is not None:
             checks.append(check)
     _cross_check(r, path, checks, answers, experiment, experiments)
+    essentials: tuple[EssentialSpec, ...] = ()
+    if "essentials" in m:
+        if kind != "function" or experiment is None:
+            r.p.add((*path, "essentials"), "only a question of kind 'function' with an 'experiment' has essentials")
+        else:
+            masked = "M" in experiments[experiment].args if experiment in experiments else False
+            essentials = _read_essentials(r, m["essentials"], (*path, "essentials"), masked)
     free = r.sequence(m.get("free_text", []), (*path, "free_text"))
     for i, text in enumerate(free):
         r.string(text, (*path, "free_text", i))
@@ -547,6 +597,7 @@ def _read_question(r: _Reader, raw: Any, index: int, experiments: Mapping[str, E
         answers=answers,
         checks=tuple(checks),
         free_text=tuple(str(t) for t in free),
+        essentials=essentials,
     )
 
 
@@ -595,6 +646,16 @@ def _cross_check(
             )
 
 
+def _read_flags(r: _Reader, raw: Any) -> dict[str, str]:
+    """The mark policy of each integrity flag: ``keep`` (flag for review, the default) or ``zero``."""
+    policies = dict.fromkeys(FLAGS, "keep")
+    m = r.mapping(raw, ("flags",), set(), set(FLAGS)) if raw is not None else None
+    for key, value in (m or {}).items():
+        if key in policies:
+            policies[key] = r.choice(value, ("flags", key), FLAG_POLICIES) or "keep"
+    return policies
+
+
 def _read_limits(r: _Reader, raw: Any) -> Limits:
     values = dict(LIMIT_DEFAULTS)
     if raw is not None:
@@ -619,7 +680,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
         doc.data,
         (),
         {"schema_version", "id", "title", "inputs", "experiments", "questions"},
-        {"limits", "total_marks"},
+        {"limits", "total_marks", "flags"},
     )
     if top is None:
         raise SpecError(doc.path, problems.items)
@@ -651,6 +712,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
         if declared and abs(declared - total) > 1e-9:
             problems.add(("total_marks",), f"declared {declared:g} but the questions' marks add up to {total:g}")
     limits = _read_limits(r, top.get("limits"))
+    flags = _read_flags(r, top.get("flags"))
     if problems.items:
         raise SpecError(doc.path, problems.items)
     return Spec(
@@ -665,6 +727,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
         total_marks=total,
         sha256=sha256,
         experiments_sha256=content_hash({"inputs": top["inputs"], "experiments": top["experiments"]}),
+        flags=MappingProxyType(flags),
     )
 
 

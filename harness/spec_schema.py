@@ -60,5 +60,33 @@ LIMIT_DEFAULTS: dict[str, float] = {
     "output_bytes": 65536.0,
 }
 
+#: What a function question's answer must do before any share of its mark counts
+#: (``essentials:``); a failed essential caps the question at its ``cap`` (a share of
+#: the question's marks, default 0).  Each is judged in ``harness.essentials``.
+ESSENTIALS: tuple[str, ...] = (
+    "returns_factors",  # every lab call returns (U, V), in the lab's form or a recoverable one
+    "learns",  # the result responds to lr or num_epochs, and training lowers the loss from its start
+    "honours_mask",  # changing A where M is 0 changes nothing
+)
+
+#: Essentials that only make sense for a question whose experiment has a mask.
+MASKED_ESSENTIALS: frozenset[str] = frozenset({"honours_mask"})
+
+#: Integrity flags: evidence for a human, never a silent penalty (``flags:``).  Each
+#: is detected in ``harness.flags``; the spec's policy says what it does to the mark.
+FLAGS: tuple[str, ...] = (
+    "reported_not_from_code",  # a reported number the submitted code cannot produce
+    "seeds_global_generator",  # a function (or loading the file) seeds torch's global generator itself
+    "changes_default_dtype",  # the submission changes torch's default dtype
+)
+
+#: What a flag does to the mark of the question it is raised on: ``keep`` it (flag
+#: for review, the default) or ``zero`` it (still flagged, with the evidence).
+FLAG_POLICIES: tuple[str, ...] = ("keep", "zero")
+
+#: How callers pass a parameter: renaming a ``position`` parameter costs nothing (a
+#: note); renaming a ``keyword`` one breaks callers and costs the signature share.
+PARAM_PASSING: tuple[str, ...] = ("keyword", "position")
+
 ANSWER_TYPES: tuple[str, ...] = ("number", "matrix")
 QUESTION_KINDS: tuple[str, ...] = ("function", "answer")

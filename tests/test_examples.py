@@ -21,13 +21,17 @@ EXPECTED: dict[str, tuple[dict[str, float], str]] = {
         {"1.1": 0.4, "1.2": 1, "2.1": 1, "3.1": 0.4, "3.2": 1, "4.1": 0},
         "row 2 of U never changes",
     ),
-    "transposed-v": ({"1.1": 0.2, "3.1": 0.2}, "did you return V transposed?"),
+    # A slip in form keeps the work's credit: only the result share (0.2) is lost.
+    "transposed-v": ({"1.1": 0.8, "3.1": 0.8}, "graded as if you returned V"),
+    "returns-numpy": ({"1.1": 0.8, "3.1": 0.8}, "returned U as a NumPy array"),
     "init-randn": ({"1.1": 0.7, "3.1": 0.7}, "expected U(0, 1)"),
     "ignores-lr": ({"1.1": 0.7, "3.1": 0.7}, "lr is ignored"),
     "ignores-epochs": ({"1.1": 0.7, "3.1": 0.7}, "num_epochs is ignored"),
     "reseeds-inside": ({"1.1": 0.7, "3.1": 0.7}, "identical under different seeds"),
-    "svd-not-sgd": ({"1.1": 0.7, "3.1": 0}, "identical under different seeds"),
-    "mask-ignored": ({"1.1": 1, "3.1": 0.7}, "the mask is not honoured"),
+    # Structure earns nothing: a closed form or a stub does not learn (essential, cap 0).
+    "svd-not-sgd": ({"1.1": 0, "3.1": 0}, "Capped at 0: `sgd_factorise` does not learn"),
+    "stub-random": ({"1.1": 0, "3.1": 0}, "0 = capped: `sgd_factorise_masked` does not learn"),
+    "mask-ignored": ({"1.1": 1, "3.1": 0.2}, "Capped at 0.2: the mask is not honoured"),
     "modifies-input": ({"1.1": 1, "3.1": 0.7}, "modified its input tensors in place"),
     "changes-default-dtype": ({"1.1": 0.7, "3.1": 1}, "default dtype was changed"),
     "renamed-parameters": ({"1.1": 0.8, "3.1": 0}, "parameter 2 is called `k`; the lab calls it `rank`"),
@@ -98,15 +102,33 @@ def test_results_json_follows_gradescope_schema(graded: Path) -> None:
 def test_gradebook_has_a_row_per_submission(graded: Path) -> None:
     rows = list(csv.DictReader((graded / "gradebook.csv").open()))
     assert [r["name"] for r in rows] == sorted(EXPECTED)
-    assert list(rows[0]) == ["name", "total", "max", "1.1", "1.2", "2.1", "3.1", "3.2", "4.1", "status"]
+    assert list(rows[0]) == ["name", "total", "max", "1.1", "1.2", "2.1", "3.1", "3.2", "4.1", "status", "flags"]
     status = {r["name"]: r["status"] for r in rows}
     assert status["syntax-error"] == "error" and status["correct"] == "graded"
+    flags = {r["name"]: r["flags"] for r in rows}
+    assert flags["loops-over-rank"] == "1.2: reported_not_from_code"
+    assert flags["changes-default-dtype"] == "1.1: changes_default_dtype"
+    assert flags["correct-with-answers"] == ""
 
 
 def test_reported_answer_that_the_code_cannot_produce_is_flagged(graded: Path) -> None:
+    """Is the report's 0.1220 flagged for review with its evidence, its mark kept (the lab's policy)?"""
     results = _results(graded, "loops-over-rank")
-    feedback = next(t["output"] for t in results["tests"] if t["number"] == "1.2")
-    assert "cannot come from it" in feedback
+    test = next(t for t in results["tests"] if t["number"] == "1.2")
+    assert "cannot come from it" in test["output"]
+    assert test["score"] == 1
+    (flag,) = test["extra_data"]["flags"]
+    assert flag["kind"] == "reported_not_from_code" and flag["policy"] == "keep"
+    assert "5.38713" in flag["evidence"] and "0.122" in flag["evidence"]
+
+
+def test_every_question_shows_its_arithmetic(graded: Path) -> None:
+    """Does each question's feedback carry the one line that makes its mark?"""
+    for name in EXPECTED:
+        for test in _results(graded, name)["tests"]:
+            line = test["extra_data"]["arithmetic"]
+            assert line.startswith(f"{round(test['score'], 4):g} = "), (name, line)
+            assert f"mark: {line}" in test["output"]
 
 
 def test_regrading_gives_identical_scores_and_feedback(graded: Path, run_cli_module, tmp_path: Path) -> None:

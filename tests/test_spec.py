@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from harness.errors import SpecError, UserError
 from harness.spec import BandSpec, load_spec, validate_spec
+from harness.spec_schema import ESSENTIALS, FLAGS
 from harness.yamlsource import parse_yaml
 from tests.conftest import FILES, LAB_SPEC
 
@@ -56,6 +57,26 @@ def test_function_signatures_follow_the_lab_text() -> None:
     assert f31 is not None and [p.name for p in f31.params] == ["A", "M", "rank", "num_epochs", "lr"]
 
 
+def test_lab1_states_its_mark_policy() -> None:
+    """Are the lab's essentials, caps, keyword parameters and flag policy read from the spec?"""
+    spec = load_spec(LAB_SPEC)
+    f11, q31 = spec.question("1.1"), spec.question("3.1")
+    assert [(e.kind, e.cap) for e in f11.essentials] == [("returns_factors", 0), ("learns", 0)]
+    mask = q31.essentials[-1]
+    assert mask.kind == "honours_mask" and 0 < mask.cap <= 0.3 and mask.reason
+    assert f11.function is not None and [p.keyword for p in f11.function.params] == [False, True, True, True]
+    assert dict(spec.flags) == dict.fromkeys(FLAGS, "keep")
+
+
+def test_every_schema_name_has_its_judge() -> None:
+    """Does every essential and flag the schema accepts have the code that judges it, and no more?"""
+    from harness.essentials import ESSENTIALS as JUDGES
+    from harness.flags import FLAG_DETECTORS
+
+    assert tuple(JUDGES) == ESSENTIALS
+    assert tuple(FLAG_DETECTORS) == FLAGS
+
+
 def test_free_text_parts_are_listed_for_a_human() -> None:
     """Are 2.1's 'why' and 3.2's 'what does this tell you' kept as free text?"""
     spec = load_spec(LAB_SPEC)
@@ -73,8 +94,8 @@ def test_a_second_spec_loads_without_code_change() -> None:
     """Is a shorter, different lab just data?"""
     spec = load_spec(FILES / "specs" / "short-lab.yaml")
     assert spec.id == "short-lab"
-    assert [q.id for q in spec.questions] == ["A", "B"]
-    assert spec.total_marks == 2.5
+    assert [q.id for q in spec.questions] == ["A", "B", "C"]
+    assert spec.total_marks == 3.5
 
 
 def test_comments_do_not_change_the_spec_hash(tmp_path: Path) -> None:
@@ -110,6 +131,21 @@ def test_comments_do_not_change_the_spec_hash(tmp_path: Path) -> None:
         ("check-names-missing-answer.yaml", 'questions[0].checks[0].answer (line 15): no answer named "los"'),
         ("mask-not-binary.yaml", "input 'M' must hold only 0 and 1 to be used as a mask"),
         ("not-a-mapping.yaml", "<document> (line 1): expected a mapping"),
+        (
+            "essential-unknown-kind.yaml",
+            'questions[0].essentials[0].kind (line 16): expected one of returns_factors, learns, honours_mask, got',
+        ),
+        ("essential-cap-without-reason.yaml", "questions[0].essentials[0] (line 16): a cap above 0 needs a 'reason'"),
+        (
+            "essential-cap-above-one.yaml",
+            "questions[0].essentials[0].cap (line 17): expected a share of the question's marks between 0 and 1, got 2",
+        ),
+        ("essential-mask-without-mask.yaml", "'honours_mask' needs a question whose experiment has a mask M"),
+        (
+            "param-passed-unknown.yaml",
+            'questions[0].function.params[0].passed (line 16): expected one of keyword, position, got "positional"',
+        ),
+        ("flag-policy-unknown.yaml", 'flags.reported_not_from_code (line 5): expected one of keep, zero, got "halve"'),
     ],
 )
 def test_each_fault_gets_a_message_naming_file_key_and_line(name: str, expected: str) -> None:

@@ -1,0 +1,17 @@
+"""A correct SGD that also returns its loss history: (U, V, losses)."""
+import torch
+
+
+def sgd_factorise(A, rank, num_epochs=1000, lr=0.01):
+    losses = []
+    m, n = A.shape
+    U = torch.rand(m, rank)
+    V = torch.rand(n, rank)
+    for epoch in range(num_epochs):
+        losses.append(float(((A - U @ V.t()) ** 2).sum()))
+        for r in range(m):
+            for c in range(n):
+                e = A[r, c] - U[r] @ V[c]
+                U[r] = U[r] + lr * e * V[c]
+                V[c] = V[c] + lr * e * U[r]
+    return U, V, losses

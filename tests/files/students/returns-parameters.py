@@ -1,0 +1,16 @@
+"""A correct SGD on nn.Parameters (updated under no_grad): it returns tensors that require grad."""
+import torch
+
+
+def sgd_factorise(A, rank, num_epochs=1000, lr=0.01):
+    m, n = A.shape
+    U = torch.nn.Parameter(torch.rand(m, rank))
+    V = torch.nn.Parameter(torch.rand(n, rank))
+    with torch.no_grad():
+        for epoch in range(num_epochs):
+            for r in range(m):
+                for c in range(n):
+                    e = A[r, c] - U[r] @ V[c]
+                    U[r] = U[r] + lr * e * V[c]
+                    V[c] = V[c] + lr * e * U[r]
+    return U, V

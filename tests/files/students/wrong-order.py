@@ -1,0 +1,15 @@
+"""A correct SGD whose lr and num_epochs come in the wrong order: a caller passing them by position breaks."""
+import torch
+
+
+def sgd_factorise(A, rank, lr=0.01, num_epochs=1000):
+    m, n = A.shape
+    U = torch.rand(m, rank)
+    V = torch.rand(n, rank)
+    for epoch in range(num_epochs):
+        for r in range(m):
+            for c in range(n):
+                e = A[r, c] - U[r] @ V[c]
+                U[r] = U[r] + lr * e * V[c]
+                V[c] = V[c] + lr * e * U[r]
+    return U, V

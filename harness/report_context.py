@@ -88,7 +88,14 @@ def question_context(test: dict[str, Any], fit: Fit) -> dict[str, Any]:
     shown = lines[: fit.lines_per_question]
     free = _list(extra.get("free_text"))
     score, max_score = test.get("score", 0), test.get("max_score", 0)
+    flags = [_dict(f) for f in _list(extra.get("flags"))]
     return {
+        "headline": _cut(extra.get("headline", ""), fit.message_chars + 80),
+        "arithmetic": _cut(extra.get("arithmetic", ""), fit.message_chars),
+        "flags": [
+            {"kind": _cut(f.get("kind", ""), 40), "evidence": _cut(f.get("evidence", ""), fit.message_chars)}
+            for f in flags[:3]
+        ],
         "number": _cut(test.get("number", ""), 12),
         "title": _cut(str(test.get("name", "")).split(" ", 1)[-1], 80),
         "score": _score(score),
@@ -111,7 +118,9 @@ def report_context(results: dict[str, Any], fit: Fit = FITS[0]) -> dict[str, Any
     output = str(results.get("output", "")).splitlines()
     notes = [_cut(line, fit.message_chars) for line in output[1:] if line.strip()]
     seeds = _list(prov.get("seeds"))
+    flagged = [_dict(f) for f in _list(meta.get("flags"))]
     return {
+        "flag_count": len(flagged),
         "fit": fit,
         "lab_title": _cut(meta.get("lab_title", "Lab"), 90),
         "name": _cut(meta.get("name", "submission"), 60),

@@ -1,4 +1,4 @@
-"""The instructor's class overview: mark distribution per question and the most common failure reasons.
+"""The instructor's class overview: flags to review, mark distribution per question, common failure reasons.
 
 Built from the per-submission results.json files only (the same data the PDFs
 use), written as ``OUT/summary.csv`` and a one-page ``OUT/summary.pdf``.
@@ -32,6 +32,7 @@ class ClassSummary:
     max_total: float
     marks: dict[str, Counter[float]]
     reasons: Counter[tuple[str, str, str]]
+    flags: tuple[tuple[str, str, str, str], ...] = ()  # (submission, question, kind, evidence) for a human
 
 
 def _reason(text: str) -> str:
@@ -58,8 +59,14 @@ def summarise(results: list[dict[str, Any]]) -> ClassSummary:
     reasons: Counter[tuple[str, str, str]] = Counter()
     totals = []
     max_total = 0.0
+    flags: list[tuple[str, str, str, str]] = []
     for r in results:
         totals.append(float(r.get("score", 0)))
+        meta = (r.get("extra_data") or {}).get("labgrade") or {}
+        for f in meta.get("flags") or []:
+            if isinstance(f, dict):
+                fields = (meta.get("name", "?"), f.get("question", "?"), f.get("kind", "?"), f.get("evidence", ""))
+                flags.append((str(fields[0]), str(fields[1]), str(fields[2]), str(fields[3])))
         tests = [t for t in r["tests"] if isinstance(t, dict)]
         max_total = max(max_total, sum(float(t.get("max_score", 0)) for t in tests))
         for t in tests:
@@ -77,7 +84,7 @@ def summarise(results: list[dict[str, Any]]) -> ClassSummary:
                 for item in items:
                     reasons[(number, str(c.get("kind", "")), _reason(str(item)))] += 1
     mean = sum(totals) / len(totals) if totals else 0.0
-    return ClassSummary(len(results), mean, max_total, marks, reasons)
+    return ClassSummary(len(results), mean, max_total, marks, reasons, tuple(sorted(flags)))
 
 
 def summary_csv(summary: ClassSummary) -> str:
@@ -90,11 +97,13 @@ def summary_csv(summary: ClassSummary) -> str:
             w.writerow(["marks", question, "", f"{score:g}", count])
     for (question, kind, reason), count in summary.reasons.most_common():
         w.writerow(["failure", question, kind, reason, count])
+    for name, question, kind, evidence in summary.flags:
+        w.writerow(["flag", question, kind, f"{name}: {evidence}", 1])
     return buf.getvalue()
 
 
 def summary_context(summary: ClassSummary, title: str, top: int = 14) -> dict[str, Any]:
-    """Render context: bar geometry per question and the top failure reasons."""
+    """Render context: flags for review first, bar geometry per question, and the top failure reasons."""
     questions = []
     for question in sorted(summary.marks):
         counts = summary.marks[question]
@@ -114,6 +123,10 @@ def summary_context(summary: ClassSummary, title: str, top: int = 14) -> dict[st
             {"question": q, "check": k, "reason": r, "count": c} for (q, k, r), c in summary.reasons.most_common(top)
         ],
         "more_reasons": max(len(summary.reasons) - top, 0),
+        "flags": [
+            {"name": n[:60], "question": q, "kind": k, "evidence": e[:160]} for n, q, k, e in summary.flags[:top]
+        ],
+        "more_flags": max(len(summary.flags) - top, 0),
     }
 
 

@@ -55,8 +55,10 @@ def test_grade_writes_a_one_page_a4_feedback_pdf(graded: Path) -> None:
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
     text = reader.pages[0].extract_text()
-    for phrase in ("loops-over-rank", "3.8", "row 2 of U never changes", "Hint", "Marked by hand", "torch 2.13.0"):
-        assert phrase in text, phrase
+    phrases = ("loops-over-rank", "3.8", "row 2 of U never changes", "Hint", "Marked by hand", "torch 2.13.0")
+    phrases += ("Flagged for review (reported_not_from_code)", "mark: 0.4 = 1 x (1 - 0.3 loss - 0.3 diagnosis)")
+    for phrase in phrases:
+        assert phrase in text.replace("\n", " "), phrase
 
 
 def test_the_pdf_shows_pictures_from_the_data(results: dict) -> None:
@@ -71,6 +73,10 @@ def test_class_summary_pdf_and_csv(graded: Path) -> None:
     assert rows[0] == "table,question,check,value,count"
     assert "failure,1.1,diagnose,row 2 of U never changes,1" in rows
     assert "marks,1.1,,0.4,1" in rows
+    flag = next(row for row in rows if row.startswith("flag,"))
+    assert flag.startswith("flag,1.2,reported_not_from_code,\"loops-over-rank: loss: your submitted code gives 5.38713")
+    summary_text = PdfReader(str(graded / "summary.pdf")).pages[0].extract_text()
+    assert "Flagged for review" in summary_text and "reported_not_from_code" in summary_text
 
 
 def test_report_command_rerenders_without_regrading(graded: Path, run_cli) -> None:
@@ -94,6 +100,9 @@ def _stress(results: dict) -> dict:
     for q in range(12):
         t = copy.deepcopy(base)
         t["number"] = f"{q}.1"
+        t["extra_data"]["headline"] = "Capped at 0: a long reason " * 30
+        t["extra_data"]["arithmetic"] = "0 = capped: " + "a long arithmetic " * 30
+        t["extra_data"]["flags"] = [{"kind": "reported_not_from_code", "evidence": "e" * 700}] * 5
         t["extra_data"]["checks"] = [
             {
                 "kind": f"check{i}",

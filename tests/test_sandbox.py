@@ -57,7 +57,8 @@ def test_memory_bombs_hit_the_memory_limit(sandbox, fast_limits_spec, lab) -> No
     for question in ("1.1", "3.1"):
         text = _feedback(report, question)
         assert "memory" in text.lower() or "killed" in text, text
-    assert report.questions[0].score == pytest.approx(0.2)  # the signature, nothing else
+    assert report.questions[0].score == 0  # no factors to grade: the essential caps it at 0, signature included
+    assert report.questions[0].arithmetic.startswith("0 = capped: there are no factors to grade")
 
 
 def test_no_process_can_be_created(sandbox, fast_limits_spec) -> None:
@@ -95,7 +96,7 @@ def test_objects_pretending_to_be_tensors_are_refused(sandbox, fast_limits_spec,
     report = grade_file(HOSTILE / "forged-tensor.py", fast_limits_spec, lab[1], sandbox)
     assert "returned U as a tensor subclass Liar; expected a torch.Tensor" in _feedback(report, "1.1")
     assert "NaN or infinite" in _feedback(report, "3.1") or "shape (0, 2)" in _feedback(report, "3.1")
-    assert report.score == pytest.approx(0.4)  # the two signatures, nothing else
+    assert report.score == 0  # a forged tensor is no factors: structure alone earns nothing
 
 
 def _write(tmp_path: Path, name: str, body: str) -> Path:

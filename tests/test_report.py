@@ -74,7 +74,7 @@ def test_class_summary_pdf_and_csv(graded: Path) -> None:
     assert "failure,1.1,diagnose,row 2 of U never changes,1" in rows
     assert "marks,1.1,,0.4,1" in rows
     flag = next(row for row in rows if row.startswith("flag,"))
-    assert flag.startswith("flag,1.2,reported_not_from_code,\"loops-over-rank: loss: your submitted code gives 5.38713")
+    assert flag.startswith('flag,1.2,reported_not_from_code,"loops-over-rank: loss: your submitted code gives 5.38713')
     summary_text = PdfReader(str(graded / "summary.pdf")).pages[0].extract_text()
     assert "Flagged for review" in summary_text and "reported_not_from_code" in summary_text
 

@@ -133,7 +133,7 @@ def test_comments_do_not_change_the_spec_hash(tmp_path: Path) -> None:
         ("not-a-mapping.yaml", "<document> (line 1): expected a mapping"),
         (
             "essential-unknown-kind.yaml",
-            'questions[0].essentials[0].kind (line 16): expected one of returns_factors, learns, honours_mask, got',
+            "questions[0].essentials[0].kind (line 16): expected one of returns_factors, learns, honours_mask, got",
         ),
         ("essential-cap-without-reason.yaml", "questions[0].essentials[0] (line 16): a cap above 0 needs a 'reason'"),
         (

@@ -22,6 +22,7 @@ import torch
 
 #: How a returned object reached the wire, as the child reported it (see ``harness.probes``).
 FORMS = {"ndarray": "a NumPy array", "list": "a Python list", "parameter": "an nn.Parameter"}
+_PLURAL = {"a NumPy array": "NumPy arrays", "a Python list": "Python lists", "an nn.Parameter": "nn.Parameters"}
 _EXPECTED = "expected a tuple (U, V) of two tensors"
 
 
@@ -74,7 +75,7 @@ def _orient(
     t = item.tensor
     faults: list[FormFault] = []
     if item.form in FORMS:
-        faults.append(FormFault(f"returned {label} as {FORMS[item.form]}", f"return {label} as a torch.Tensor", label))
+        faults.append(FormFault(f"returned {label} as {FORMS[item.form]}", "return torch tensors", label))
     if tuple(t.shape) != want:
         if t.dim() == 2 and tuple(t.shape) == (want[1], want[0]) and want[0] != want[1]:
             t = t.t()
@@ -165,9 +166,24 @@ def read_factors(
     return FactorReading((factors[0], factors[1]), tuple(faults))
 
 
+def _both(messages: list[str]) -> list[str]:
+    """Say a fault U and V share once: "returned U and V as NumPy arrays"."""
+    out: list[str] = []
+    for message in messages:
+        twin = message.replace("returned V ", "returned U ", 1)
+        if message.startswith("returned V ") and twin in out:
+            rest = twin.removeprefix("returned U ")
+            for one, many in _PLURAL.items():
+                rest = rest.replace(one, many)
+            out[out.index(twin)] = f"returned U and V {rest}"
+        else:
+            out.append(message)
+    return out
+
+
 def describe_recovery(faults: Sequence[FormFault]) -> tuple[str, str]:
     """One message and one hint for the faults of a recovered result."""
-    found = "; ".join(dict.fromkeys(f.message for f in faults))
+    found = "; ".join(_both(list(dict.fromkeys(f.message for f in faults))))
     hint = "; ".join(dict.fromkeys(f.hint for f in faults))
     labels = {f.label for f in faults}
     assumed = next(iter(labels)) if len(labels) == 1 else "(U, V)"

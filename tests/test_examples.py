@@ -23,7 +23,7 @@ EXPECTED: dict[str, tuple[dict[str, float], str]] = {
     ),
     # A slip in form keeps the work's credit: only the result share (0.2) is lost.
     "transposed-v": ({"1.1": 0.8, "3.1": 0.8}, "graded as if you returned V"),
-    "returns-numpy": ({"1.1": 0.8, "3.1": 0.8}, "returned U as a NumPy array"),
+    "returns-numpy": ({"1.1": 0.8, "3.1": 0.8}, "returned U and V as NumPy arrays"),
     "init-randn": ({"1.1": 0.7, "3.1": 0.7}, "expected U(0, 1)"),
     "ignores-lr": ({"1.1": 0.7, "3.1": 0.7}, "lr is ignored"),
     "ignores-epochs": ({"1.1": 0.7, "3.1": 0.7}, "num_epochs is ignored"),

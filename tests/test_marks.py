@@ -18,7 +18,7 @@ STUDENTS = FILES / "students"
 EXPECTED: dict[str, tuple[dict[str, float], tuple[str, ...], str]] = {
     "returns-lists": (
         {"1.1": 0.8},
-        ("returned U as a Python list", "graded as if you returned (U, V)"),
+        ("returned U and V as Python lists; graded as if you returned (U, V)",),
         "0.8 = 1 x (1 - 0.2 result form)",
     ),
     "returns-losses-too": (
@@ -26,8 +26,8 @@ EXPECTED: dict[str, tuple[dict[str, float], tuple[str, ...], str]] = {
         ("returned 3 values; graded the first two as (U, V)", "hint: return only U, V"),
         "0.8 = 1 x (1 - 0.2 result form)",
     ),
-    "returns-float64": ({"1.1": 0.8}, ("returned U as torch.float64",), "0.8 = 1 x (1 - 0.2 result form)"),
-    "returns-parameters": ({"1.1": 0.8}, ("returned U as an nn.Parameter",), "0.8 = 1 x (1 - 0.2 result form)"),
+    "returns-float64": ({"1.1": 0.8}, ("returned U and V as torch.float64",), "0.8 = 1 x (1 - 0.2 result form)"),
+    "returns-parameters": ({"1.1": 0.8}, ("returned U and V as nn.Parameters",), "0.8 = 1 x (1 - 0.2 result form)"),
     "renamed-positional": (
         {"1.1": 1},
         ("note: parameter 1 is called `A_` (the lab's `A`, passed by position)",),

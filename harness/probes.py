@@ -145,8 +145,9 @@ def _as_tensor(value: Any) -> tuple[torch.Tensor, str | None] | None:
         return torch.from_numpy(numpy.ascontiguousarray(value)), "ndarray"
     if type(value) is list and 0 < len(value) <= _MAX_LIST_ITEMS:
         rows = value if all(type(x) is list for x in value) else None
-        flat = [x for row in rows for x in row] if rows is not None else value
-        if len(flat) <= _MAX_LIST_ITEMS and all(type(x) in (int, float) for x in flat):
+        size = sum(len(row) for row in rows) if rows is not None else len(value)  # counted before anything is copied
+        flat = (x for row in rows for x in row) if rows is not None else iter(value)
+        if size <= _MAX_LIST_ITEMS and all(type(x) in (int, float) for x in flat):
             try:
                 return torch.tensor(value, dtype=torch.float64), "list"
             except (TypeError, ValueError):  # ragged rows

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 import click
 
 from harness import __version__
-from harness.config import DEVICE_CHOICES, Config, load_config
 from harness.errors import ExitCode, UserError
-from harness.spec import load_spec
+from harness.inputs.config import DEVICE_CHOICES, Config, load_config
+from harness.inputs.spec import load_spec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -157,7 +157,7 @@ def bench(epochs: int, seeds: int, reports: int, submissions: int, dask: bool, c
     """Measure speed against baselines, side by side, and print the ratios."""
     import tempfile
 
-    from harness.bench import bench_reference, bench_reports, format_rows
+    from harness.running.bench import bench_reference, bench_reports, format_rows
 
     rows = bench_reference(epochs, seeds, _log)
     click.echo(format_rows(rows, epochs))
@@ -180,7 +180,7 @@ def bench(epochs: int, seeds: int, reports: int, submissions: int, dask: bool, c
 def _bench_batches(submissions: int, dask: bool) -> None:
     import torch
 
-    from harness.bench import bench_batch, format_batch, fresh_interpreter_seconds
+    from harness.running.bench import bench_batch, format_batch, fresh_interpreter_seconds
 
     torch.set_num_threads(1)  # workers are forked from this process
     baseline = fresh_interpreter_seconds()
@@ -244,11 +244,11 @@ def grade(
     """
     import torch
 
-    from harness.batch import grade_paths, launch_sandboxes
-    from harness.confine import make_undumpable
-    from harness.grading import GradingOptions
-    from harness.sandbox import Sandbox
-    from harness.submission import discover
+    from harness.inputs.submission import discover
+    from harness.judging.grading import GradingOptions
+    from harness.running.batch import grade_paths, launch_sandboxes
+    from harness.untrusted.confine import make_undumpable
+    from harness.untrusted.sandbox import Sandbox
 
     torch.set_num_threads(1)  # before any torch op: workers are forked from this process
     config = _config(config_file, **options)
@@ -304,8 +304,8 @@ def grade(
 
 
 def _render_reports(results: list[Path], out: Path | None) -> None:
-    from harness.report import write_many
-    from harness.summary import write_summary
+    from harness.outputs.report import write_many
+    from harness.outputs.summary import write_summary
 
     _log(f"rendering {len(results)} feedback PDF(s)")
     write_many(results)
@@ -329,7 +329,7 @@ def report(paths: tuple[Path, ...]) -> None:
                 raise UserError(f"{path}: no */results.json in this folder")
             _render_reports(found, path)
         else:
-            from harness.report import write_feedback
+            from harness.outputs.report import write_feedback
 
             click.echo(str(write_feedback(path)))
 
@@ -339,7 +339,7 @@ def report(paths: tuple[Path, ...]) -> None:
 @data_options
 def gradescope_bundle(zip_path: Path, config_file: Path | None, **options: Any) -> None:
     """Write a Gradescope autograder zip (setup.sh, run_autograder, labgrade, spec, reference cache)."""
-    from harness.gradescope import build_bundle
+    from harness.outputs.gradescope import build_bundle
 
     click.echo(str(build_bundle(zip_path, _config(config_file, **options))))
 
@@ -350,9 +350,9 @@ def gradescope_bundle(zip_path: Path, config_file: Path | None, **options: Any) 
 @data_options
 def check(path: Path, seed: int, config_file: Path | None, **options: Any) -> None:
     """Self-check one submission before handing it in: visible checks, with hints. Exit 0 when all pass."""
-    from harness.grading import GradingOptions, grade_submission
-    from harness.sandbox import Sandbox
-    from harness.submission import is_submission, load_submission
+    from harness.inputs.submission import is_submission, load_submission
+    from harness.judging.grading import GradingOptions, grade_submission
+    from harness.untrusted.sandbox import Sandbox
 
     if not is_submission(path):
         raise UserError(f"{path}: not a submission (.py, .ipynb, or a folder holding one)")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
-from harness.spec import BandSpec
+from harness.inputs.spec import BandSpec
 
 
 @dataclass(frozen=True)

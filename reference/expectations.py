@@ -19,7 +19,7 @@ import torch
 
 from harness import __version__
 from harness.errors import UserError
-from harness.spec import BandSpec, Spec
+from harness.inputs.spec import BandSpec, Spec
 from reference.bands import Band, derive_band, union
 from reference.cache import Provenance, read_cache, reference_code_hash, save_cache
 from reference.catalogue import ALGORITHMS

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from harness.spec import ExperimentSpec, Spec
+from harness.inputs.spec import ExperimentSpec, Spec
 from reference.algorithms import (
     eckart_young_bound,
     gd_factorise_masked,

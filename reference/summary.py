@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from harness.spec import BandSpec, Spec
+from harness.inputs.spec import BandSpec, Spec
 from reference.expectations import Expectations
 from reference.experiments import Datasets
 

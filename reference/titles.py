@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from harness.errors import DataError
-from harness.textfile import read_user_text
+from harness.inputs.textfile import read_user_text
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ CACHE_DIR = ROOT / ".labgrade-cache"  # shared with `make demo`; rebuilt only wh
 @pytest.fixture(scope="session")
 def lab():
     """The lab spec and its expectations (synthetic ratings), as `labgrade grade` loads them."""
-    from harness.spec import load_spec
+    from harness.inputs.spec import load_spec
     from reference.expectations import load_datasets, load_expectations
 
     spec = load_spec(LAB_SPEC)
@@ -81,7 +81,7 @@ def fast_limits_spec(lab):
     """The lab spec with short limits, so limit tests take seconds, not minutes."""
     from dataclasses import replace
 
-    from harness.spec import Limits
+    from harness.inputs.spec import Limits
 
     spec, _ = lab
     limits = Limits(time_per_call_s=3, cpu_per_call_s=2, memory_mib=768, processes=16, output_bytes=4096)
@@ -90,7 +90,7 @@ def fast_limits_spec(lab):
 
 @pytest.fixture(scope="session")
 def sandbox(fast_limits_spec):
-    from harness.sandbox import Sandbox
+    from harness.untrusted.sandbox import Sandbox
 
     box = Sandbox(fast_limits_spec.limits)
     box.start()
@@ -100,8 +100,8 @@ def sandbox(fast_limits_spec):
 
 def grade_file(path: Path, spec, expectations, box, seed: int = 0):
     """Grade one submission file through the same functions `labgrade grade` uses."""
-    from harness.grading import GradingOptions, grade_submission
-    from harness.submission import load_submission
+    from harness.inputs.submission import load_submission
+    from harness.judging.grading import GradingOptions, grade_submission
 
     return grade_submission(box, spec, expectations, load_submission(path), GradingOptions(seed=seed))
 

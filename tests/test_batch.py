@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.batch import output_lock
+from harness.running.batch import output_lock
 from tests.conftest import CACHE_DIR, ROOT, comparable_results
 
 SUBMISSIONS = ROOT / "submissions"
@@ -69,7 +69,7 @@ def _zygotes() -> set[int]:
         if proc.name.isdigit():
             try:
                 cmdline = (proc / "cmdline").read_bytes()
-                if b"harness.zygote" in cmdline and sys.executable.encode() in cmdline:
+                if b"harness.untrusted.zygote" in cmdline and sys.executable.encode() in cmdline:
                     pids.add(int(proc.name))
             except OSError:
                 continue
@@ -113,8 +113,8 @@ def test_killed_batch_resumes_with_every_submission_graded_once(klass: Path, tmp
 
 def test_prestarted_sandboxes_are_adopted_topped_up_and_all_reaped(klass: Path, tmp_path: Path, lab) -> None:
     """Workers take the sandboxes launched while the reference loaded; fewer than workers are topped up."""
-    from harness.batch import grade_paths, launch_sandboxes
-    from harness.grading import GradingOptions
+    from harness.judging.grading import GradingOptions
+    from harness.running.batch import grade_paths, launch_sandboxes
 
     spec, expectations = lab
     before = _zygotes()

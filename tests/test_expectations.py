@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.spec import BandSpec, load_spec
+from harness.inputs.spec import BandSpec, load_spec
 from reference.bands import derive_band, union
 from reference.expectations import (
     available_devices,

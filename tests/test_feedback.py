@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.batch import safe_name
-from harness.submission import extract
+from harness.inputs.submission import extract
+from harness.running.batch import safe_name
 from tests.conftest import FILES, grade_file
 
 STUDENTS = FILES / "students"

@@ -45,7 +45,7 @@ def _run(root: Path) -> dict:
 def test_bundle_holds_scripts_source_spec_and_cache(run_cli, tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(_bundle(run_cli, tmp_path)).namelist())
     assert {"setup.sh", "run_autograder", "labgrade/pyproject.toml", "labgrade/specs/lab1.yaml"} <= names
-    assert "cache/reference-lab1.json" in names and "labgrade/harness/zygote.py" in names
+    assert "cache/reference-lab1.json" in names and "labgrade/harness/untrusted/zygote.py" in names
     setup = zipfile.ZipFile(tmp_path / "autograder.zip").read("setup.sh").decode()
     assert "torch==2.13.0" in setup and "pip install ./labgrade" in setup
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.marks import mark_question
-from harness.results import CheckOutcome, EssentialOutcome, Flag
+from harness.judging.marks import mark_question
+from harness.outputs.results import CheckOutcome, EssentialOutcome, Flag
 from tests.conftest import CACHE_DIR, FILES, LAB_SPEC, CliResult
 
 STUDENTS = FILES / "students"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from harness.report import AssetFetcher, render_html, render_pdf, write_feedback
+from harness.outputs.report import AssetFetcher, render_html, render_pdf, write_feedback
 from tests.conftest import CACHE_DIR, ROOT
 
 
@@ -152,7 +152,7 @@ def test_the_fetcher_refuses_everything_but_template_assets() -> None:
         '<img src="http://127.0.0.1:9/x.png"><link rel="stylesheet" href="file:///etc/hostname">'
         '<img src="../pyproject.toml"><p>ok</p>'
     )
-    from harness.report import TEMPLATES
+    from harness.outputs.report import TEMPLATES
 
     HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher).write_pdf()
     refused = " ".join(fetcher.refused)

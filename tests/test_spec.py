@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.errors import SpecError, UserError
-from harness.spec import BandSpec, load_spec, validate_spec
-from harness.spec_schema import ESSENTIALS, FLAGS
-from harness.yamlsource import parse_yaml
+from harness.inputs.schema import ESSENTIALS, FLAGS
+from harness.inputs.spec import BandSpec, load_spec, validate_spec
+from harness.inputs.yamlsource import parse_yaml
 from tests.conftest import FILES, LAB_SPEC
 
 BAD = FILES / "specs" / "bad"
@@ -70,8 +70,8 @@ def test_lab1_states_its_mark_policy() -> None:
 
 def test_every_schema_name_has_its_judge() -> None:
     """Does every essential and flag the schema accepts have the code that judges it, and no more?"""
-    from harness.essentials import ESSENTIALS as JUDGES
-    from harness.flags import FLAG_DETECTORS
+    from harness.judging.essentials import ESSENTIALS as JUDGES
+    from harness.judging.flags import FLAG_DETECTORS
 
     assert tuple(JUDGES) == ESSENTIALS
     assert tuple(FLAG_DETECTORS) == FLAGS

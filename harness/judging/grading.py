@@ -1,7 +1,7 @@
 """Grade one submission: spec + observations + expectations -> a :class:`GradeReport`.
 
 Checks, essentials and flags are judged here, in order; the one place where their
-outcomes become a mark is :func:`harness.marks.mark_question`.  A student's
+outcomes become a mark is :func:`harness.judging.marks.mark_question`.  A student's
 failure of any kind (syntax error, exception, time limit, crash) is data that
 becomes a failed check with a message; only a bug of ours escapes as an
 exception.
@@ -14,15 +14,15 @@ import time
 from dataclasses import dataclass
 
 from harness import __version__
-from harness.checks import CHECKS, Context
-from harness.essentials import judge_essentials
-from harness.flags import raise_flags
-from harness.marks import mark_question, share_name
-from harness.observe import FunctionObservations, observe_functions
-from harness.results import CheckOutcome, GradeReport, Provenance, QuestionResult
-from harness.sandbox import Sandbox
-from harness.spec import CheckSpec, QuestionSpec, Spec
-from harness.submission import Submission
+from harness.inputs.spec import CheckSpec, QuestionSpec, Spec
+from harness.inputs.submission import Submission
+from harness.judging.checks import CHECKS, Context
+from harness.judging.essentials import judge_essentials
+from harness.judging.flags import raise_flags
+from harness.judging.marks import mark_question, share_name
+from harness.judging.observe import FunctionObservations, observe_functions
+from harness.outputs.results import CheckOutcome, GradeReport, Provenance, QuestionResult
+from harness.untrusted.sandbox import Sandbox
 from reference.expectations import Expectations
 
 

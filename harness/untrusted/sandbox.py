@@ -1,9 +1,9 @@
 """The parent's side of the sandbox: start the warm zygote, send calls, get observations back.
 
-See :mod:`harness.zygote` for what happens on the other side.  Observations come
+See :mod:`harness.untrusted.zygote` for what happens on the other side.  Observations come
 back as :class:`RunResult`: what the zygote measured (trusted: status, exit code,
 wall and CPU time from the kernel) and what the child reported (untrusted,
-decoded strictly by :mod:`harness.wire`).
+decoded strictly by :mod:`harness.untrusted.wire`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UserError
-from harness.spec import Limits
-from harness.wire import Decoded, WireError, decode
+from harness.inputs.spec import Limits
+from harness.untrusted.wire import Decoded, WireError, decode
 
 STRICT_LAYERS = ("namespaces", "capabilities", "landlock", "seccomp")
 TMPFS_MIB = 64
@@ -108,7 +108,7 @@ def _split_jobs(header: dict[str, Any], raw: bytes, count: int, strict: bool = T
     frames, wire_error = split_frames(raw)
     times = [float(t) for t in header.get("frame_times", [])][: len(frames)]
     marks = [int(m) for m in header.get("frame_output", [])][: len(frames)]
-    if frames:  # the confinement report, written before any student code ran (see harness.zygote)
+    if frames:  # the confinement report, written before any student code ran (see harness.untrusted.zygote)
         failed = frames[0].header.get("confinement_failed")
         if failed and strict:
             raise RuntimeError(f"confinement failed in a child: {failed}")
@@ -203,10 +203,10 @@ class Sandbox:
             "MKL_NUM_THREADS": "1",
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         }
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "harness.zygote", "--cleanup", self._root],
+            [sys.executable, "-m", "harness.untrusted.zygote", "--cleanup", self._root],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=self._root,

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from harness.yamlsource import NoAliasLoader
+from harness.inputs.yamlsource import NoAliasLoader
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 MAX_SOURCE_BYTES = 2 << 20

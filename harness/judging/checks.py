@@ -19,11 +19,11 @@ from typing import Any
 import numpy
 import torch
 
-from harness.forms import describe_recovery
-from harness.observe import CallObservation, FunctionObservations
-from harness.results import CheckOutcome
-from harness.spec import BandSpec, CheckSpec, ParamSpec, QuestionSpec, Spec
-from harness.verdicts import describe_stop
+from harness.inputs.spec import BandSpec, CheckSpec, ParamSpec, QuestionSpec, Spec
+from harness.judging.forms import describe_recovery
+from harness.judging.observe import CallObservation, FunctionObservations
+from harness.outputs.results import CheckOutcome
+from harness.untrusted.verdicts import describe_stop
 from reference.algorithms import sgd_factorise, sgd_factorise_masked
 from reference.bands import Band
 from reference.expectations import Expectations
@@ -197,7 +197,7 @@ def _error_hint(call: CallObservation, skipped: tuple[str, ...]) -> str:
 
 
 def _result_problem(call: CallObservation, limit_s: float, skipped: tuple[str, ...] = ()) -> tuple[str, str] | None:
-    """Why a call gave no (U, V) to grade, even after recovering its form (see ``harness.forms``), with a hint."""
+    """Why a call gave no (U, V) to grade, even after recovering its form (``forms``), with a hint."""
     if call.status != "ok" or call.error is not None:
         return describe_failure(call, limit_s), _error_hint(call, skipped)
     if call.reading is None:
@@ -230,7 +230,7 @@ def result_failure(ctx: Context) -> str | None:
 def check_result(ctx: Context, check: CheckSpec) -> CheckOutcome:
     """Every default call returned (U, V): two finite float tensors of shapes (m, r) and (n, r).
 
-    A slip in form that ``harness.forms`` recovered (V transposed, NumPy arrays,
+    A slip in form that ``harness.judging.forms`` recovered (V transposed, NumPy arrays,
     three values...) fails this check only: later checks grade the recovered factors.
     """
     obs = ctx.observations

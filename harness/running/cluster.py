@@ -20,14 +20,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.batch import Outcome
 from harness.errors import UserError
-from harness.grading import GradingOptions, grade_submission
-from harness.results import write_results
-from harness.sandbox import Sandbox
-from harness.spec import Spec, content_hash, validate_spec
-from harness.submission import Submission, load_submission
-from harness.yamlsource import parse_yaml
+from harness.inputs.spec import Spec, content_hash, validate_spec
+from harness.inputs.submission import Submission, load_submission
+from harness.inputs.yamlsource import parse_yaml
+from harness.judging.grading import GradingOptions, grade_submission
+from harness.outputs.results import write_results
+from harness.running.batch import Outcome
+from harness.untrusted.sandbox import Sandbox
 from reference.expectations import Expectations
 
 _LOCAL = threading.local()  # one sandbox per worker thread: a zygote serves one call at a time

@@ -27,13 +27,13 @@ from typing import Any
 
 import torch
 
-from harness.callplan import LabParam, keywords_for
-from harness.forms import FactorReading, Returned, read_factors
-from harness.sandbox import Job, RunResult, Sandbox
-from harness.spec import ExperimentSpec, QuestionSpec, Spec
-from harness.submission import Submission
-from harness.verdicts import describe_stop
-from harness.wire import Decoded
+from harness.inputs.spec import ExperimentSpec, QuestionSpec, Spec
+from harness.inputs.submission import Submission
+from harness.judging.callplan import LabParam, keywords_for
+from harness.judging.forms import FactorReading, Returned, read_factors
+from harness.untrusted.sandbox import Job, RunResult, Sandbox
+from harness.untrusted.verdicts import describe_stop
+from harness.untrusted.wire import Decoded
 
 UNOBSERVED_PROBE = 100.0
 

@@ -27,10 +27,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from harness.errors import UserError
-from harness.report_context import FITS, report_context
-from harness.results import atomic_write
+from harness.outputs.context import FITS, report_context
+from harness.outputs.results import atomic_write
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 def environment() -> Environment:

@@ -32,13 +32,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from harness import __version__
-from harness.confine import die_with_parent
 from harness.errors import UserError
-from harness.grading import GradingOptions, grade_submission
-from harness.results import atomic_write, gradebook_rows, write_report
-from harness.sandbox import Sandbox
-from harness.spec import Limits, Spec
-from harness.submission import Discovery, discover, load_submission
+from harness.inputs.spec import Limits, Spec
+from harness.inputs.submission import Discovery, discover, load_submission
+from harness.judging.grading import GradingOptions, grade_submission
+from harness.outputs.results import atomic_write, gradebook_rows, write_report
+from harness.untrusted.confine import die_with_parent
+from harness.untrusted.sandbox import Sandbox
 from reference.expectations import Expectations
 
 Log = Callable[[str], None]
@@ -269,7 +269,7 @@ def grade_paths(
 
     With ``single``, each path is one submission (a Gradescope submission folder). With
     ``dask_scheduler`` (``tcp://host:port``), each submission is graded on a Dask cluster
-    (:mod:`harness.cluster`); results come back here and follow the same rules.
+    (:mod:`harness.running.cluster`); results come back here and follow the same rules.
     ``sandboxes`` are zygotes launched before the spec and reference were loaded (see
     :func:`launch_sandboxes`): each worker takes one instead of starting its own.
     """
@@ -297,7 +297,7 @@ def grade_paths(
         _STATE.update(spec=spec, expectations=expectations, out=out, options=options)
         progress = Progress(len(todo), progress_stream or sys.stderr)
         if dask_scheduler:
-            from harness.cluster import run_on_dask
+            from harness.running.cluster import run_on_dask
 
             for sandbox in sandboxes:
                 sandbox.close()

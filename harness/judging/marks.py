@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.results import CheckOutcome, EssentialOutcome, Flag
+from harness.outputs.results import CheckOutcome, EssentialOutcome, Flag
 
 #: How each check's share is named in the arithmetic (answer checks use their answer's name).
 SHARE_NAMES: dict[str, str] = {

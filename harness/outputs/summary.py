@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.results import atomic_write
+from harness.outputs.results import atomic_write
 
 # Measured values vary between students; small integers (row 2, num_epochs=0) are part of the reason.
 _NUMBER = re.compile(r"-?\d+\.\d+(e[-+]?\d+)?|-?\d+e[-+]?\d+|\d{3,}")
@@ -132,7 +132,7 @@ def summary_context(summary: ClassSummary, title: str, top: int = 14) -> dict[st
 
 def write_summary(out: Path) -> tuple[Path, Path] | None:
     """Write ``OUT/summary.csv`` and ``OUT/summary.pdf`` from the results in ``out``."""
-    from harness.report import environment, one_page_pdf
+    from harness.outputs.report import environment, one_page_pdf
 
     results = load_results(out)
     if not results:

@@ -103,7 +103,7 @@ def bench_reports(results_path: Path, copies: int, log: Callable[[str], None]) -
     import shutil
     import tempfile
 
-    from harness.report import render_pdf, write_many
+    from harness.outputs.report import render_pdf, write_many
 
     results = json.loads(results_path.read_text())
     render_pdf(results)  # warm: fonts and templates loaded
@@ -158,7 +158,7 @@ def generate_class(folder: Path, count: int) -> list[Path]:
     "Slow" ones are correct implementations that do needless work per element, the way
     students' code often does.
     """
-    root = Path(__file__).resolve().parent.parent / "submissions"
+    root = Path(__file__).resolve().parents[2] / "submissions"
     pool = [name for name, weight in _MIX for _ in range(weight)]
     made = []
     for i in range(count):
@@ -219,10 +219,10 @@ def bench_batch(
     import shutil
     import tempfile
 
-    from harness.batch import grade_paths, launch_sandboxes
-    from harness.config import Config
-    from harness.grading import GradingOptions
-    from harness.spec import load_spec
+    from harness.inputs.config import Config
+    from harness.inputs.spec import load_spec
+    from harness.judging.grading import GradingOptions
+    from harness.running.batch import grade_paths, launch_sandboxes
     from reference.expectations import load_datasets, load_expectations
 
     setup_started = time.perf_counter()

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from harness.errors import UserError
-from harness.textfile import read_user_text
+from harness.inputs.textfile import read_user_text
 
 KeyPath = tuple[str | int, ...]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.plots import plot_from_details
+from harness.outputs.plots import plot_from_details
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from harness.config import Config
 from harness.errors import UserError
+from harness.inputs.config import Config
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 SOURCE_PARTS = ("harness", "reference", "templates", "specs", "pyproject.toml", "README.md")
 
 
@@ -48,7 +48,7 @@ def build_bundle(zip_path: Path, config: Config) -> Path:
 
     if not zip_path.parent.is_dir():
         raise UserError(f"{zip_path.parent}: no such folder for the bundle")
-    from harness.spec import load_spec
+    from harness.inputs.spec import load_spec
 
     spec = load_spec(config.spec)
     data = load_datasets(spec, config.ratings, config.titles)

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from harness.errors import SpecError
-from harness.spec_schema import (
+from harness.inputs.schema import (
     ANSWER_TYPES,
     BAND_KEYS,
     CHECK_PARAMS,
@@ -34,7 +34,7 @@ from harness.spec_schema import (
     QUESTION_KINDS,
     SCHEMA_VERSION,
 )
-from harness.yamlsource import KeyPath, YamlDocument, format_key_path, read_yaml
+from harness.inputs.yamlsource import KeyPath, YamlDocument, format_key_path, read_yaml
 from reference.catalogue import ALGORITHMS, LOWER_BOUNDS
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

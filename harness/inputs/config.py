@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UserError
-from harness.yamlsource import read_yaml
+from harness.inputs.yamlsource import read_yaml
 
 DEVICE_CHOICES = ("cpu", "cuda", "all")
 

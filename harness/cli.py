@@ -42,7 +42,7 @@ def data_options(func: F) -> F:
             "--spec",
             type=click.Path(path_type=Path),
             default=None,
-            help=f"Lab spec (default: {Config.spec}).",
+            help=f"Lab spec: a shipped lab's name or a YAML file (default: {Config.spec}).",
         ),
         click.option(
             "--ratings",
@@ -60,7 +60,7 @@ def data_options(func: F) -> F:
             "--cache-dir",
             type=click.Path(path_type=Path),
             default=None,
-            help=f"Where the reference cache lives (default: {Config.cache_dir}).",
+            help="Reference cache folder for expectations that do not ship (default: the user's cache folder).",
         ),
         click.option(
             "--device",
@@ -151,14 +151,16 @@ def reference_build(config_file: Path | None, force: bool, **options: Any) -> No
 )
 @click.option("--dask/--no-dask", default=True, show_default=True, help="Also time the Dask path on a LocalCluster.")
 @click.option(
-    "--cache-dir", type=click.Path(path_type=Path), default=None, help=f"Reference cache (default: {Config.cache_dir})."
+    "--cache-dir", type=click.Path(path_type=Path), default=None, help="Reference cache (default: the user's cache)."
 )
 def bench(epochs: int, seeds: int, reports: int, submissions: int, dask: bool, cache_dir: Path | None) -> None:
     """Measure speed against baselines, side by side, and print the ratios."""
     import tempfile
 
-    from harness.running.bench import bench_reference, bench_reports, format_rows
+    from harness.running.bench import bench_check, bench_reference, bench_reports, format_check, format_rows
 
+    correct = Path(__file__).resolve().parent.parent / "submissions" / "correct.py"
+    click.echo(format_check(bench_check(correct, 5, _log)))
     rows = bench_reference(epochs, seeds, _log)
     click.echo(format_rows(rows, epochs))
     with tempfile.TemporaryDirectory() as out:
@@ -202,13 +204,10 @@ def _bench_batches(submissions: int, dask: bool) -> None:
 
 
 def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:
-    """Load the spec, its datasets and the expectations (building the cache when stale)."""
-    from reference.expectations import load_datasets, load_expectations, resolve_devices
+    """Load the spec, its datasets and the expectations (shipped, cached, or built now)."""
+    from harness.inputs.lab import load_lab
 
-    lab = load_spec(config.spec)
-    data = load_datasets(lab, config.ratings, config.titles)
-    exp = load_expectations(lab, data, resolve_devices(config.device), config.cache_dir, log)
-    return lab, exp
+    return load_lab(config, log)
 
 
 @cli.command("grade")
@@ -250,6 +249,9 @@ def grade(
     from harness.untrusted.confine import make_undumpable
     from harness.untrusted.sandbox import Sandbox
 
+    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
+    if missing:  # a typo must not look like success in a script: nothing starts, nothing is written
+        raise UserError(f"{', '.join(missing)}: no such file or folder")
     torch.set_num_threads(1)  # before any torch op: workers are forked from this process
     config = _config(config_file, **options)
     workers = jobs or os.cpu_count() or 1
@@ -351,32 +353,18 @@ def gradescope_bundle(zip_path: Path, config_file: Path | None, **options: Any) 
 def check(path: Path, seed: int, config_file: Path | None, **options: Any) -> None:
     """Self-check one submission before handing it in: visible checks, with hints. Exit 0 when all pass."""
     from harness.inputs.submission import is_submission, load_submission
-    from harness.judging.grading import GradingOptions, grade_submission
-    from harness.untrusted.sandbox import Sandbox
 
     if not is_submission(path):
         raise UserError(f"{path}: not a submission (.py, .ipynb, or a folder holding one)")
     config = _config(config_file, **options)
-    lab, exp = _prepare(config, log=lambda _m: None)
-    with Sandbox(lab.limits, required=False) as sandbox:
-        assert sandbox.confinement is not None
-        if not sandbox.confinement.complete:
-            missing = ", ".join(sandbox.confinement.missing)
-            _log(f"note: this machine cannot apply {missing}; limits on time and memory still hold, marks are the same")
-        report = grade_submission(
-            sandbox, lab, exp, load_submission(path), GradingOptions(seed=seed, visible_only=True)
-        )
-    for note in report.notes:
-        click.echo(f"note: {note}")
-    all_pass = True
-    for q in report.questions:
-        mark = "ok " if q.passed else "!! "
-        all_pass &= q.passed
-        click.echo(f"{mark}{q.id:>5}  {q.score:.2f}/{q.max_score:g}  {q.title}")
-        for line in q.feedback(visible_only=True).splitlines():
-            click.echo(f"          {line}")
-    click.echo(f"total {report.score:.2f} / {report.max_score:g}")
-    if not all_pass:
+    from harness.untrusted.launch import launch_zygote
+
+    launched = launch_zygote()  # before this process imports torch: the two start-ups overlap
+    from harness.selfcheck import self_check
+
+    report = self_check(lambda: load_submission(path), config, seed, log=_log, launched=launched)
+    click.echo(report.check_text())
+    if not all(q.passed for q in report.questions):
         raise SystemExit(ExitCode.CHECKS_FAILED)
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from harness.atomic import atomic_write
 from reference.experiments import Distribution
 
 CACHE_FORMAT = 1
@@ -99,28 +98,29 @@ def save_cache(path: Path, provenance: Provenance, distributions: dict[str, dict
             device: {name: _encode(d) for name, d in exps.items()} for device, exps in distributions.items()
         },
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(body, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, json.dumps(body))
 
 
 @dataclass(frozen=True)
 class CacheRead:
-    """What was found at a cache path: its distributions when valid, else why not."""
+    """What was found at a cache path: its distributions when valid, else why not.
+
+    ``tolerated`` lists the provenance differences that were accepted (see :func:`read_cache`).
+    """
 
     distributions: dict[str, dict[str, Distribution]] | None
     reason: str
     provenance: Provenance | None = None
+    tolerated: tuple[str, ...] = ()
 
 
-def read_cache(path: Path, wanted: Provenance) -> CacheRead:
-    """Read the cache at ``path`` if, and only if, its provenance equals ``wanted``."""
+def read_cache(path: Path, wanted: Provenance, tolerate: frozenset[str] = frozenset()) -> CacheRead:
+    """Read the cache at ``path`` if, and only if, its provenance equals ``wanted``.
+
+    Fields named in ``tolerate`` may differ (the shipped expectations accept another
+    torch or numba version: they are distributions over seeds, not bit patterns);
+    the differences accepted are returned in ``tolerated``.
+    """
     try:
         body = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -133,13 +133,14 @@ def read_cache(path: Path, wanted: Provenance) -> CacheRead:
         raw = dict(body["provenance"])
         raw["devices"] = tuple(raw["devices"])
         found = Provenance(**raw)
-        diffs = wanted.differences(found)
+        diffs = [d for d in wanted.differences(found) if d.split(":", 1)[0] not in tolerate]
         if diffs:
             return CacheRead(None, "reference cache is stale (" + "; ".join(diffs) + ")")
+        accepted = tuple(d for d in wanted.differences(found) if d.split(":", 1)[0] in tolerate)
         dists = {
             device: {name: _decode(name, device, d) for name, d in exps.items()}
             for device, exps in body["distributions"].items()
         }
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         return CacheRead(None, f"reference cache {path} is damaged ({exc.__class__.__name__})")
-    return CacheRead(dists, "reference cache is up to date", found)
+    return CacheRead(dists, "reference cache is up to date", found, accepted)

@@ -1,20 +1,24 @@
 """Expected outputs for a spec: build them, cache them, and derive grading bands.
 
 ``load_expectations`` is the one entry point: it computes the provenance the
-expectations *should* have, uses the cache only if it has exactly that, and
-otherwise rebuilds (saying why).  Devices: the CPU always, CUDA when torch sees
-one; a band used for grading covers the spread across all of them.
+expectations *should* have, and uses, in order: the expectations that ship with
+labgrade (``reference/data/expected-<spec>.json``: the shipped lab, on the CPU,
+with the synthetic ratings), then the cache folder (the user's cache folder
+unless one is given), and otherwise builds them there (saying why).  Devices: the
+CPU always, CUDA when torch sees one; a band used for grading covers the spread
+across all of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.metadata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numba
+import platformdirs
 import torch
 
 from harness import __version__
@@ -28,6 +32,13 @@ from reference.ratings import load_ratings
 from reference.titles import load_titles
 
 Log = Callable[[str], None]
+
+#: Where the shipped expected outputs live (package data, refreshed by ``make shipped-reference``).
+SHIPPED_DIR = Path(__file__).parent / "data"
+
+#: What the shipped expectations may differ in: their bands are distributions over many
+#: seeds, which another torch or numba build reproduces up to float noise, not bit for bit.
+TOLERATED = frozenset({"torch_version", "numba_version"})
 
 
 def available_devices() -> tuple[str, ...]:
@@ -75,6 +86,7 @@ class Expectations:
     provenance: Provenance
     distributions: dict[str, dict[str, Distribution]]
     path: Path
+    exact: bool = True  # built by this very torch: its per-seed factors are the reference's draws here
 
     @property
     def devices(self) -> tuple[str, ...]:
@@ -110,9 +122,23 @@ class Expectations:
         return hashlib.sha256(repr(sorted(vars(self.provenance).items())).encode()).hexdigest()
 
 
-def cache_path(cache_dir: Path, spec: Spec) -> Path:
-    """Where the cache of ``spec`` lives."""
-    return cache_dir / f"reference-{spec.id}.json"
+def default_cache_dir() -> Path:
+    """The user's cache folder for labgrade (``~/.cache/labgrade`` on Linux), never the current folder."""
+    return platformdirs.user_cache_path("labgrade")
+
+
+def cache_path(cache_dir: Path | None, spec: Spec) -> Path:
+    """Where the cache of ``spec`` lives (``None``: the user's cache folder)."""
+    return (cache_dir or default_cache_dir()) / f"reference-{spec.id}.json"
+
+
+def shipped_path(spec: Spec) -> Path:
+    """Where the expectations of a spec that ships with labgrade are (they may not exist).
+
+    The same file a cache folder holds: ``make shipped-reference`` builds it with
+    ``--cache-dir reference/data``.
+    """
+    return cache_path(SHIPPED_DIR, spec)
 
 
 def wanted_provenance(spec: Spec, data: Datasets, devices: Sequence[str]) -> Provenance:
@@ -121,7 +147,7 @@ def wanted_provenance(spec: Spec, data: Datasets, devices: Sequence[str]) -> Pro
         harness_version=__version__,
         reference_code=reference_code_hash(),
         torch_version=torch.__version__,
-        numba_version=numba.__version__,
+        numba_version=importlib.metadata.version("numba"),  # read, not imported: grading never runs numba
         devices=tuple(devices),
         spec_id=spec.id,
         spec_experiments_hash=spec.experiments_sha256,
@@ -149,21 +175,32 @@ def load_expectations(
     spec: Spec,
     data: Datasets,
     devices: Sequence[str],
-    cache_dir: Path,
+    cache_dir: Path | None,
     log: Log,
     rebuild: bool = False,
 ) -> Expectations:
-    """Return expectations for ``spec``, from the cache when its provenance matches exactly.
+    """Return expectations for ``spec``: the shipped ones, else the cache when its provenance matches exactly.
 
     Args:
         spec: the validated spec.
         data: the datasets its experiments need.
         devices: devices to compute on (see :func:`resolve_devices`).
-        cache_dir: folder of the cache file.
-        log: receives one line per decision (cache used, stale and why, building...).
-        rebuild: ignore any cache and build anew.
+        cache_dir: folder of the cache file (``None``: the user's cache folder).
+        log: receives one line per decision (shipped used, cache used, stale and why, building...).
+        rebuild: ignore the shipped expectations and any cache, and build anew.
     """
     wanted = wanted_provenance(spec, data, devices)
+    if not rebuild:
+        shipped = read_cache(shipped_path(spec), wanted, TOLERATED)
+        if shipped.distributions is not None and shipped.provenance is not None:
+            if shipped.tolerated:
+                log(
+                    "the shipped expected outputs were built with another version ("
+                    + "; ".join(shipped.tolerated)
+                    + "): their bands are used as they are; step-for-step twins are computed here"
+                )
+            log(f"expected outputs shipped with labgrade: {shipped_path(spec)}")
+            return Expectations(shipped.provenance, shipped.distributions, shipped_path(spec), not shipped.tolerated)
     path = cache_path(cache_dir, spec)
     if not rebuild:
         found = read_cache(path, wanted)

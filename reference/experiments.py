@@ -23,7 +23,6 @@ from reference.algorithms import (
     truncated_svd,
 )
 from reference.catalogue import ALGORITHMS
-from reference.fast_gd import gd_factorise_masked_fast, to_csr
 from reference.ratings import Ratings
 from reference.titles import Titles
 
@@ -89,6 +88,8 @@ def _netflix(spec: Spec, exp: ExperimentSpec, data: Datasets, device: str) -> di
     rank = int(exp.args["rank"])
     A, M = data.ratings.tensor, data.ratings.mask
     if device == "cpu":
+        from reference.fast_gd import gd_factorise_masked_fast, to_csr  # numba: imported only to build
+
         fast = gd_factorise_masked_fast(to_csr(A, M), rank, range(exp.seeds))
         U, V, sse = fast.U.double(), fast.V.double(), fast.sse
     else:

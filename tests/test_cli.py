@@ -140,3 +140,33 @@ def test_a_ratings_tensor_of_the_wrong_shape_exits_2(run_cli, tmp_path: Path, ti
     )  # fmt: skip
     assert result.code == 2 and "transposed.pt" in result.err and "shape" in result.err
     assert "Traceback" not in result.err
+
+
+def test_a_path_that_does_not_exist_is_a_usage_error_and_nothing_is_written(run_cli, tmp_path: Path) -> None:
+    """Does a typo in PATH exit 2, naming it, with OUT never created?"""
+    out = tmp_path / "out"
+    result = run_cli("grade", str(tmp_path / "no-such-folder"), "--out", str(out))
+    assert result.code == 2
+    assert f"{tmp_path / 'no-such-folder'}: no such file or folder" in result.err
+    assert not out.exists()
+
+
+def test_every_file_written_follows_the_umask(run_cli, tmp_path: Path) -> None:
+    """Can a teaching assistant in the group read the gradebook (umask 002 gives 664, like any tool)?"""
+    import os
+
+    from tests.conftest import CACHE_DIR, ROOT
+
+    old = os.umask(0o002)
+    try:
+        out = tmp_path / "out"
+        result = run_cli(
+            "grade", str(ROOT / "submissions" / "correct.py"), "--out", str(out), "--cache-dir", str(CACHE_DIR)
+        )
+        assert result.code == 0, result.err
+    finally:
+        os.umask(old)
+    written = [p for p in out.rglob("*") if p.is_file() and p.name != ".labgrade.lock"]
+    assert {p.name for p in written} >= {"gradebook.csv", "summary.pdf", "summary.csv", "results.json", "feedback.pdf"}
+    for path in written:
+        assert path.stat().st_mode & 0o777 == 0o664, (path, oct(path.stat().st_mode))

@@ -193,3 +193,42 @@ def test_cuda_expectations_are_stored_per_device_and_bands_cover_both(tmp_path: 
     band = exp.band("rank1", "loss", BandSpec())
     for device in ("cpu", "cuda"):
         assert bool(band.contains(exp.samples("rank1", "loss", device)).all())
+
+
+def test_shipped_expectations_from_another_torch_are_used_and_said_once(tmp_path: Path, monkeypatch) -> None:
+    """Does a student's other torch use the shipped bands, say so, build nothing, and compute twins here?"""
+    import reference.expectations as expectations
+
+    spec = load_spec(LAB_SPEC)
+    body = json.loads(expectations.shipped_path(spec).read_text())
+    body["provenance"]["torch_version"] = "2.1.0"
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "reference-lab1.json").write_text(json.dumps(body))
+    monkeypatch.setattr(expectations, "SHIPPED_DIR", shipped)
+    log: list[str] = []
+    found = _load(LAB_SPEC, tmp_path / "cache", log)
+    assert not found.exact and not (tmp_path / "cache").exists()  # nothing was built
+    said = [line for line in log if "another version" in line]
+    assert len(said) == 1 and f'torch_version: "2.1.0" -> "{torch.__version__}"' in said[0], log
+    from reference.cache import read_cache
+
+    body["provenance"]["reference_code"] = "0" * 64  # other reference code is never tolerated: it would be rebuilt
+    (shipped / "reference-lab1.json").write_text(json.dumps(body))
+    wanted = expectations.wanted_provenance(spec, load_datasets(spec, None, None), ("cpu",))
+    refused = read_cache(shipped / "reference-lab1.json", wanted, expectations.TOLERATED)
+    assert refused.distributions is None and "reference_code" in refused.reason
+
+
+@pytest.mark.slow
+def test_step_for_step_twins_are_computed_here_for_inexact_expectations(sandbox, fast_limits_spec, lab) -> None:
+    """With expectations from another torch build, does a lab-order implementation still match step for step?"""
+    from dataclasses import replace
+
+    from tests.conftest import ROOT, grade_file
+
+    inexact = replace(lab[1], exact=False)
+    report = grade_file(ROOT / "submissions" / "correct.py", fast_limits_spec, inexact, sandbox)
+    for q in report.questions[:1] + report.questions[3:4]:
+        assert q.score == q.max_score, q.feedback()
+        assert "matches the reference step for step" in q.feedback()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UserError
+from harness.inputs.assets import DEFAULT_SPEC, resolve_spec
 from harness.inputs.yamlsource import read_yaml
 
 DEVICE_CHOICES = ("cpu", "cuda", "all")
@@ -21,10 +22,10 @@ DEVICE_CHOICES = ("cpu", "cuda", "all")
 class Config:
     """Where the spec, data and cache are, and which devices the reference uses."""
 
-    spec: Path = Path("specs/lab1.yaml")
+    spec: Path = Path(DEFAULT_SPEC)  # a shipped spec's name or a file; load_config resolves it to a file
     ratings: Path | None = None
     titles: Path | None = None
-    cache_dir: Path = Path(".labgrade-cache")
+    cache_dir: Path | None = None  # None: the shipped expected outputs, else the user's cache folder
     device: str = "all"
 
 
@@ -60,11 +61,13 @@ def load_config(path: Path | None, **overrides: Any) -> Config:
             if key in _PATH_KEYS:
                 if not isinstance(value, str) or not value:
                     raise UserError(f"{where}: expected a path, got {value!r}")
-                values[key] = (path.parent / value) if not Path(value).is_absolute() else Path(value)
+                bare = key == "spec" and len(Path(value).parts) == 1 and not Path(value).suffix  # a shipped spec's name
+                values[key] = (path.parent / value) if not (bare or Path(value).is_absolute()) else Path(value)
             elif key == "device":
                 if value not in DEVICE_CHOICES:
                     raise UserError(f"{where}: expected one of {', '.join(DEVICE_CHOICES)}, got {value!r}")
                 values[key] = value
         config = replace(config, **values)
     given = {k: v for k, v in overrides.items() if v is not None}
-    return replace(config, **given)
+    config = replace(config, **given)
+    return replace(config, spec=resolve_spec(config.spec))

@@ -265,8 +265,6 @@ def _load(path: Path) -> Submission:
     if source_path.stat().st_size > limit:
         problems.append(f"{source_path.name} is larger than {limit >> 20} MiB")
         return _finish(path, (), [], answers, problems)
-    units: list[SourceUnit] = []
-    skipped: list[str] = []
     if source_path.suffix == ".ipynb":
         cells, nb_problems = _notebook_cells(source_path)
         problems += nb_problems
@@ -282,6 +280,15 @@ def _load(path: Path) -> Submission:
         pieces = [(source_path.name, text)]
         if not text.strip():
             problems.append(f"{source_path.name} is empty")
+    return _from_pieces(path, pieces, answers, problems)
+
+
+def _from_pieces(
+    path: Path, pieces: list[tuple[str, str]], answers: dict[str, Any] | None, problems: list[str]
+) -> Submission:
+    """A submission from named pieces of source: only their definitions are kept (see :func:`extract`)."""
+    units: list[SourceUnit] = []
+    skipped: list[str] = []
     for filename, code in pieces:
         kept, skip, error = extract(code, filename)
         if error:
@@ -290,6 +297,16 @@ def _load(path: Path) -> Submission:
         skipped += skip
         units.append(SourceUnit(filename, kept))
     return _finish(path, tuple(units), skipped, answers, problems)
+
+
+def submission_from_cells(name: str, cells: list[tuple[str, str]]) -> Submission:
+    """A submission from code that is not in a file (a kernel's cells), named ``name``.
+
+    Each cell is a unit of its own, so a message says "cell 3, line 4"; a cell that
+    does not parse is reported and the others are still graded.
+    """
+    problems = [] if any(code.strip() for _, code in cells) else ["no code has been run yet"]
+    return _from_pieces(Path(name), cells, None, problems)
 
 
 def _finish(

@@ -86,11 +86,11 @@ def honours_mask(ctx: Context) -> tuple[bool | None, str]:
     obs = ctx.observations
     if obs is None or not obs.seeds:
         return None, "not judged: the function could not be called"
-    default = obs.calls.get(f"default@{obs.seeds[0]}")
+    same_epochs = obs.calls.get("epochs10")  # the changed-mask call runs the same 10 epochs under the same seed
     changed = obs.calls.get("mask_changed")
-    if default is None or default.factors is None or changed is None:
+    if same_epochs is None or same_epochs.factors is None or changed is None:
         return None, "not judged: the changed-mask call was not made"
-    if same_result(default, changed):
+    if same_result(same_epochs, changed):
         return True, "honours the mask: entries where M is 0 do not change the result"
     return False, "the mask is not honoured: changing A where M is 0 changed the result"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from harness import __version__
 from harness.inputs.spec import CheckSpec, QuestionSpec, Spec
 from harness.inputs.submission import Submission
-from harness.judging.checks import CHECKS, Context
+from harness.judging.checks import CHECKS, Context, follows_reference
 from harness.judging.essentials import judge_essentials
 from harness.judging.flags import raise_flags
 from harness.judging.marks import mark_question, share_name
@@ -35,10 +35,18 @@ class GradingOptions:
     unconfined: bool = False
 
 
-def _observe_all(sandbox: Sandbox, spec: Spec, submission: Submission, seed: int) -> dict[str, FunctionObservations]:
-    """Observations of each function question's function, keyed by the question's experiment."""
+def _observe_all(
+    sandbox: Sandbox, spec: Spec, expectations: Expectations, submission: Submission, seed: int
+) -> dict[str, FunctionObservations]:
+    """Observations of each function question's function, keyed by the question's experiment.
+
+    More seeds are observed only for a function that does not follow the reference
+    step for step under the first one (see ``observe``).
+    """
     questions = [q for q in spec.questions if q.kind == "function" and q.function is not None and q.experiment]
-    observed = observe_functions(sandbox, spec, questions, submission, seed)
+    observed = observe_functions(
+        sandbox, spec, questions, submission, seed, lambda q, obs: follows_reference(q, expectations, obs)
+    )
     return {q.experiment: obs for q, obs in zip(questions, observed, strict=True) if q.experiment}
 
 
@@ -132,7 +140,7 @@ def grade_submission(
     unreadable = any(p.startswith("answers.yaml") for p in submission.problems)
     if submission.answers is None and not unreadable and any(q.kind == "answer" for q in spec.questions):
         notes.append("No answers.yaml: answer questions score 0.")
-    observations = _observe_all(sandbox, spec, submission, options.seed) if submission.has_code else {}
+    observations = _observe_all(sandbox, spec, expectations, submission, options.seed) if submission.has_code else {}
     failed_imports: dict[str, None] = {}
     for obs in observations.values():
         for item in (obs.load.get("failed_imports") or [])[:3]:

@@ -3,15 +3,28 @@
 Every call is seeded by the harness: the same submission always produces the
 same observations.  One child observes all of a submission's functions: for each
 it loads the definitions afresh and describes the function, then makes every
-planned call in order, each with its own wall-clock limit.  The plan is
-the minimum that answers each check's question:
+planned call in order, each with its own wall-clock limit.  The plan is the
+minimum that answers each check's question, and each call is only as long as its
+question needs:
 
-* ``default@s`` for the harness seeds: the lab's call (inputs, defaults) under
-  three seeds, for the result, the loss band and step-for-step;
-* ``epochs0``: ``num_epochs=0`` must return the initial U(0,1) draws;
-* ``epochs10``: after 10 epochs the result must differ from 1000 epochs;
-* ``lr0``: with a learning rate of 0 nothing may change;
+* ``default@s0``: the lab's call (inputs, defaults, full length) under the first
+  harness seed, for the result, the loss band and step-for-step;
+* ``epochs0``: ``num_epochs=0`` must return the initial U(0,1) draws (0 epochs by
+  definition);
+* ``epochs10``: after 10 epochs the result must differ from the full run (10 is
+  enough to leave the start and far from the lab's 1000);
+* ``lr0``: with a learning rate of 0 nothing may change, however long it runs, so
+  10 epochs show it as well as 1000;
 * ``mask_changed`` (masked questions): changing A where M is 0 must change nothing.
+  Compared with ``epochs10`` (same seed, same 10 epochs): an unobserved entry that
+  leaks into the updates changes the factors in the first epoch that visits it.
+
+Then the other harness seeds, ``default@s1`` and ``default@s2``, at full length,
+but only where they can change a verdict (a second phase, in a fresh child): a
+function that matches the reference step for step under the first seed, to the end
+and without reseeding, has exactly the reference's loss for that seed, so more
+seeds add nothing.  Another draw order, vectorised updates or a bug get all three
+(the loss band takes their median, so one unlucky seed never costs a mark).
 
 Arguments go by position in the lab's order, so a wrongly named parameter still
 gets graded; ``num_epochs`` and ``lr`` go by keyword when the student's names
@@ -22,7 +35,8 @@ function costs one time limit, not seven.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -213,24 +227,34 @@ def _observe(label: str, seed: int, run: RunResult, frame: Decoded, shape: tuple
     )
 
 
-def _plan(
-    spec: Spec, experiment: ExperimentSpec, seeds: tuple[int, ...]
-) -> list[tuple[str, int, list[Any], dict[str, Any]]]:
-    """The planned calls, in order: (label, seed, positional arguments, num_epochs/lr overrides)."""
+#: Epochs of a behaviour probe: enough to leave the start, far from the lab's 1000 (see the module docstring).
+PROBE_EPOCHS = 10
+
+Plan = list[tuple[str, int, list[Any], dict[str, Any]]]
+
+
+def _plan(spec: Spec, experiment: ExperimentSpec, seeds: tuple[int, ...]) -> Plan:
+    """The first phase's calls, in order: (label, seed, positional arguments, num_epochs/lr overrides)."""
     base_args = _arguments(spec, experiment)
-    plan: list[tuple[str, int, list[Any], dict[str, Any]]] = [(f"default@{s}", s, base_args, {}) for s in seeds]
     s0 = seeds[0]
+    plan: Plan = [(f"default@{s0}", s0, base_args, {})]
     plan.append(("epochs0", s0, base_args, {"num_epochs": 0}))
-    plan.append(("epochs10", s0, base_args, {"num_epochs": 10}))
-    plan.append(("lr0", s0, base_args, {"lr": 0.0}))
+    plan.append(("epochs10", s0, base_args, {"num_epochs": PROBE_EPOCHS}))
+    plan.append(("lr0", s0, base_args, {"num_epochs": PROBE_EPOCHS, "lr": 0.0}))
     if "M" in experiment.args:
         changed = [list(map(float, row)) for row in base_args[0]["tensor"]]
         for i, row in enumerate(base_args[1]["tensor"]):
             for j, observed in enumerate(row):
                 if not observed:
                     changed[i][j] = UNOBSERVED_PROBE
-        plan.append(("mask_changed", s0, [{"tensor": changed}, *base_args[1:]], {}))
+        plan.append(("mask_changed", s0, [{"tensor": changed}, *base_args[1:]], {"num_epochs": PROBE_EPOCHS}))
     return plan
+
+
+def _more_seeds(spec: Spec, experiment: ExperimentSpec, seeds: tuple[int, ...]) -> Plan:
+    """The second phase: the lab's call under the other harness seeds."""
+    base_args = _arguments(spec, experiment)
+    return [(f"default@{s}", s, base_args, {}) for s in seeds[1:]]
 
 
 @dataclass(frozen=True)
@@ -240,18 +264,18 @@ class _Planned:
     name: str
     seeds: tuple[int, ...]
     lab: list[LabParam]
-    plan: list[tuple[str, int, list[Any], dict[str, Any]]]
+    plan: Plan
     job: Job
     limit_s: float
     shape: tuple[int, int, int]  # (m, n, rank) of the lab's call: what (U, V) must look like
 
 
-def _planned(spec: Spec, question: QuestionSpec, base_seed: int) -> _Planned:
+def _planned(spec: Spec, question: QuestionSpec, base_seed: int, phase: int = 1) -> _Planned:
     assert question.function is not None and question.experiment is not None
     experiment = spec.experiments[question.experiment]
     seeds = harness_seeds(base_seed, experiment)
     lab: list[LabParam] = [(p.name, p.has_default, p.default) for p in question.function.params]
-    plan = _plan(spec, experiment, seeds)
+    plan = _plan(spec, experiment, seeds) if phase == 1 else _more_seeds(spec, experiment, seeds)
     requests = [{"label": label, "seed": seed, "args": args, "overrides": o} for label, seed, args, o in plan]
     job = Job(question.function.name, requests, list(lab))
     matrix = spec.inputs[str(experiment.args["A"])].shape
@@ -260,8 +284,17 @@ def _planned(spec: Spec, question: QuestionSpec, base_seed: int) -> _Planned:
     return _Planned(question.function.name, seeds, lab, plan, job, spec.limits.time_per_call_s, shape)
 
 
+#: Whether a question's first-phase observations already settle every verdict (no more seeds needed).
+Settled = Callable[[QuestionSpec, FunctionObservations], bool]
+
+
 def observe_functions(
-    sandbox: Sandbox, spec: Spec, questions: list[QuestionSpec], submission: Submission, base_seed: int
+    sandbox: Sandbox,
+    spec: Spec,
+    questions: list[QuestionSpec],
+    submission: Submission,
+    base_seed: int,
+    settled: Settled | None = None,
 ) -> list[FunctionObservations]:
     """Load, describe and call each question's function, in plan order, in as few children as possible.
 
@@ -269,12 +302,42 @@ def observe_functions(
     gives a function a child of its own again when an earlier one stopped the
     child.  The lab's call comes first, so a function that hits a limit costs one
     limit; the call in progress gets the limit's verdict and the calls after it are
-    not run.
+    not run.  Then, for each function that ``settled`` does not accept (all of them
+    without it), one more child makes the lab's call under the other seeds.
     """
     units = [{"filename": u.filename, "code": u.code} for u in submission.units]
     planned = [_planned(spec, q, base_seed) for q in questions]
     runs = sandbox.run_jobs(units, [p.job for p in planned])
-    return [_read(p, run) for p, run in zip(planned, runs, strict=True)]
+    observed = [_read(p, run) for p, run in zip(planned, runs, strict=True)]
+    more = [
+        i
+        for i, (q, obs) in enumerate(zip(questions, observed, strict=True))
+        if _may_need_seeds(obs) and (settled is None or not settled(q, obs))
+    ]
+    if more:
+        second = [_planned(spec, questions[i], base_seed, phase=2) for i in more]
+        for i, p, run in zip(more, second, sandbox.run_jobs(units, [p.job for p in second]), strict=True):
+            observed[i] = _merge(observed[i], _read(p, run))
+    return observed
+
+
+def _may_need_seeds(obs: FunctionObservations) -> bool:
+    """Whether more seeds can tell anything: the lab's call returned and no call hit a limit."""
+    default = obs.calls.get(f"default@{obs.seeds[0]}")
+    stopped = any(c.status != "ok" for c in obs.calls.values())
+    return default is not None and default.factors is not None and not stopped and obs.failure is None
+
+
+def _merge(first: FunctionObservations, second: FunctionObservations) -> FunctionObservations:
+    """The first phase's observations with the second phase's calls after them."""
+    if second.failure is not None or not second.description.get("callable"):
+        return first  # the same code described and loaded once already; a child that failed now adds nothing
+    return replace(
+        first,
+        calls={**first.calls, **second.calls},
+        not_run=first.not_run + second.not_run,
+        output_bytes=first.output_bytes + second.output_bytes,
+    )
 
 
 def observe_function(

@@ -18,6 +18,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -26,7 +27,7 @@ from harness.errors import UserError
 from harness.inputs.config import Config
 
 PROJECT = Path(__file__).resolve().parents[2]
-SOURCE_PARTS = ("harness", "reference", "templates", "specs", "pyproject.toml", "README.md")
+SOURCE_PARTS = ("harness", "reference", "labgrade", "templates", "specs", "pyproject.toml", "README.md")
 
 
 def _copy_source(target: Path) -> None:
@@ -44,15 +45,11 @@ def build_bundle(zip_path: Path, config: Config) -> Path:
     Raises:
         UserError: the target folder does not exist, or the spec or data are invalid.
     """
-    from reference.expectations import cache_path, load_datasets, load_expectations, resolve_devices
+    from harness.inputs.lab import load_lab
 
     if not zip_path.parent.is_dir():
         raise UserError(f"{zip_path.parent}: no such folder for the bundle")
-    from harness.inputs.spec import load_spec
-
-    spec = load_spec(config.spec)
-    data = load_datasets(spec, config.ratings, config.titles)
-    expectations = load_expectations(spec, data, resolve_devices("cpu"), config.cache_dir, lambda _m: None)
+    _, expectations = load_lab(replace(config, device="cpu"), lambda _m: None)
     env = Environment(
         loader=FileSystemLoader(str(PROJECT / "templates" / "gradescope")),
         undefined=StrictUndefined,
@@ -74,7 +71,7 @@ def build_bundle(zip_path: Path, config: Config) -> Path:
         if config.titles:
             shutil.copy2(config.titles, root / "titles.csv")
         (root / "cache").mkdir()
-        shutil.copy2(cache_path(config.cache_dir, spec), root / "cache" / expectations.path.name)
+        shutil.copy2(expectations.path, root / "cache" / f"reference-{expectations.provenance.spec_id}.json")
         for script in ("setup.sh", "run_autograder"):
             target = root / script
             target.write_text(env.get_template(f"{script}.j2").render(**values))

@@ -26,11 +26,12 @@ from urllib.parse import unquote, urlparse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
+from harness.atomic import atomic_write
 from harness.errors import UserError
+from harness.inputs.assets import shipped_dir
 from harness.outputs.context import FITS, report_context
-from harness.outputs.results import atomic_write
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = shipped_dir("templates")
 
 
 def environment() -> Environment:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from harness.atomic import atomic_write
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,15 @@ class GradeReport:
         """Every question's flags, in question order."""
         return tuple(f for q in self.questions for f in q.flags)
 
+    def check_text(self) -> str:
+        """The self-check as text (``labgrade check``, ``labgrade.check()`` outside Jupyter): visible checks only."""
+        lines = [f"note: {note}" for note in self.notes]
+        for q in self.questions:
+            lines.append(f"{'ok ' if q.passed else '!! '}{q.id:>5}  {q.score:.2f}/{q.max_score:g}  {q.title}")
+            lines += [f"          {line}" for line in q.feedback(visible_only=True).splitlines()]
+        lines.append(f"total {self.score:.2f} / {self.max_score:g}")
+        return "\n".join(lines)
+
     def to_gradescope(self) -> dict[str, Any]:
         """Gradescope's ``results.json`` schema: score, execution_time, output, tests[]."""
         header = [f"{self.name}: {self.score:g} / {self.max_score:g}"]
@@ -208,19 +217,6 @@ class GradeReport:
                 }
             },
         }
-
-
-def atomic_write(path: Path, content: str | bytes) -> None:
-    """Write ``content`` (text as UTF-8) to ``path`` via a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content.encode("utf-8") if isinstance(content, str) else content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_report(out: Path, report: GradeReport) -> Path:

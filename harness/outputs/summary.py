@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.outputs.results import atomic_write
+from harness.atomic import atomic_write
 
 # Measured values vary between students; small integers (row 2, num_epochs=0) are part of the reason.
 _NUMBER = re.compile(r"-?\d+\.\d+(e[-+]?\d+)?|-?\d+e[-+]?\d+|\d{3,}")

@@ -32,11 +32,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from harness import __version__
+from harness.atomic import atomic_write
 from harness.errors import UserError
 from harness.inputs.spec import Limits, Spec
 from harness.inputs.submission import Discovery, discover, load_submission
 from harness.judging.grading import GradingOptions, grade_submission
-from harness.outputs.results import atomic_write, gradebook_rows, write_report
+from harness.outputs.results import gradebook_rows, write_report
 from harness.untrusted.confine import die_with_parent
 from harness.untrusted.sandbox import Sandbox
 from reference.expectations import Expectations

@@ -94,6 +94,91 @@ def bench_reference(epochs: int, seeds: int, log: Callable[[str], None]) -> list
     return rows
 
 
+_FLOOR = """
+import sys, torch
+namespace = {{}}
+exec(compile(open(sys.argv[1]).read(), sys.argv[1], "exec"), namespace)
+for name, args in {calls!r}:
+    namespace[name](*[torch.tensor(a) if isinstance(a, list) else a for a in args])
+"""
+
+
+@dataclass(frozen=True)
+class CheckBench:
+    """``labgrade check`` on one file against its floor: an interpreter that imports torch and calls each function."""
+
+    floor_s: float
+    check_s: float
+    output: str
+
+    @property
+    def ratio(self) -> float:
+        """How many floors the check costs (the goal is at most 1.5)."""
+        return self.check_s / self.floor_s
+
+
+def _median_run(command: list[str], cwd: Path, repeats: int) -> tuple[float, str]:
+    import statistics
+    import subprocess
+
+    times, output = [], ""
+    for _ in range(repeats):
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+        times.append(time.perf_counter() - started)
+        output = done.stdout + done.stderr
+    return statistics.median(times), output
+
+
+def bench_check(source: Path, repeats: int, log: Callable[[str], None]) -> CheckBench:
+    """Time ``labgrade check`` on ``source`` (the shipped lab) and its floor, each the median of ``repeats`` runs.
+
+    Both run as a student runs them, in a fresh folder: the floor is ``python``
+    importing torch and calling each of the lab's functions once with the lab's
+    arguments; the check is the ``labgrade check`` command with every layer.
+    """
+    import shutil
+    import sys
+    import tempfile
+
+    from harness.inputs.config import load_config
+    from harness.inputs.spec import load_spec
+
+    spec = load_spec(load_config(None).spec)
+    calls = []
+    for q in spec.questions:
+        if q.function is None or q.experiment is None:
+            continue
+        exp = spec.experiments[q.experiment]
+        args = [
+            [list(row) for row in spec.inputs[v].matrix or ()] if isinstance(v, str) and v in spec.inputs else v
+            for v in exp.args.values()
+        ]
+        calls.append((q.function.name, args))
+    with tempfile.TemporaryDirectory(prefix="labgrade-bench-check-") as tmp:
+        folder = Path(tmp)
+        shutil.copy(source, folder / "lab1.py")
+        (folder / "floor.py").write_text(_FLOOR.format(calls=calls))
+        log(f"bench: the floor (python, import torch, each function once), {repeats} runs")
+        floor, _ = _median_run([sys.executable, "floor.py", "lab1.py"], folder, repeats)
+        log(f"bench: labgrade check lab1.py, {repeats} runs")
+        check = [sys.executable, "-c", "from harness.cli import entry_point; entry_point()", "check", "lab1.py"]
+        seconds, output = _median_run(check, folder, repeats)
+    return CheckBench(floor, seconds, output)
+
+
+def format_check(row: CheckBench) -> str:
+    """The check against its floor, in one table."""
+    return "\n".join(
+        [
+            "labgrade check on a correct lab file (median of runs, from a fresh folder)",
+            f"  floor: python + import torch + each function once   {row.floor_s:6.2f} s",
+            f"  labgrade check (every layer, same marks as grade)   {row.check_s:6.2f} s",
+            f"  ratio                                               {row.ratio:6.2f}x   (goal <= 1.5x)",
+        ]
+    )
+
+
 def bench_reports(results_path: Path, copies: int, log: Callable[[str], None]) -> list[BenchRow]:
     """Time feedback PDFs: one warm render, and a batch on all cores against one core.
 
@@ -219,17 +304,14 @@ def bench_batch(
     import shutil
     import tempfile
 
-    from harness.inputs.config import Config
-    from harness.inputs.spec import load_spec
+    from harness.inputs.config import load_config
+    from harness.inputs.lab import load_lab
     from harness.judging.grading import GradingOptions
     from harness.running.batch import grade_paths, launch_sandboxes
-    from reference.expectations import load_datasets, load_expectations
 
     setup_started = time.perf_counter()
     sandboxes = [] if dask_scheduler else launch_sandboxes(jobs, required=True)  # as `labgrade grade` does
-    config = Config()
-    spec = load_spec(config.spec)
-    expectations = load_expectations(spec, load_datasets(spec, None, None), ["cpu"], config.cache_dir, log)
+    spec, expectations = load_lab(load_config(None, device="cpu"), log)
     for sandbox in sandboxes:
         sandbox.start()
     setup = time.perf_counter() - setup_started

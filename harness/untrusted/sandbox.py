@@ -11,17 +11,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import struct
 import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from harness.errors import UserError
 from harness.inputs.spec import Limits
+from harness.untrusted.launch import Launched, launch_zygote
 from harness.untrusted.wire import Decoded, WireError, decode
 
 STRICT_LAYERS = ("namespaces", "capabilities", "landlock", "seccomp")
@@ -191,27 +188,11 @@ class Sandbox:
         A batch launches its sandboxes first and loads the spec and the reference while
         they start; the limits can be set once the spec is known.
         """
-        if self._proc is not None:
-            return self
-        self._root = tempfile.mkdtemp(prefix="labgrade-zygote-")
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": self._root,
-            "TMPDIR": tempfile.gettempdir(),  # the zygote's working folders go where the caller's do
-            "LANG": "C.UTF-8",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        }
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "harness.untrusted.zygote", "--cleanup", self._root],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd=self._root,
-            env=env,
-        )
+        return self.adopt(launch_zygote()) if self._proc is None else self
+
+    def adopt(self, launched: Launched) -> Sandbox:
+        """Use a zygote that was launched earlier (see ``harness.untrusted.launch``)."""
+        self._proc, self._root = launched.process, launched.root
         return self
 
     def start(self) -> Confinement:

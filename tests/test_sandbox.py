@@ -153,7 +153,12 @@ def sgd_factorise(A, rank, num_epochs=1000, lr=0.01):
 
 def test_files_outside_its_tmpfs_can_be_neither_read_nor_written(sandbox, fast_limits_spec, tmp_path: Path) -> None:
     """Spec, reference cache, other submissions, outputs, home and /tmp are all out of reach."""
-    secrets = [LAB_SPEC, next(CACHE_DIR.glob("*.json")), ROOT / "submissions" / "correct.py", Path.home() / ".bashrc"]
+    secrets = [
+        LAB_SPEC,
+        ROOT / "reference" / "data" / "reference-lab1.json",
+        ROOT / "submissions" / "correct.py",
+        Path.home() / ".bashrc",
+    ]
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
     outside = Path("/tmp") / f"labgrade-escape-{uuid.uuid4().hex}"

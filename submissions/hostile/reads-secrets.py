@@ -7,7 +7,7 @@ import gc
 import glob
 import os
 
-NAMES = ("specs/lab1.yaml", ".labgrade-cache", "submissions/correct.py", "out/gradebook.csv", "pyproject.toml")
+NAMES = ("specs/lab1.yaml", ".labgrade-cache", "reference/data/reference-lab1.json", "submissions/correct.py", "out/gradebook.csv", "pyproject.toml")
 
 
 def _walk_up(start):

@@ -362,7 +362,7 @@ def check(path: Path, seed: int, config_file: Path | None, **options: Any) -> No
     launched = launch_zygote()  # before this process imports torch: the two start-ups overlap
     from harness.selfcheck import self_check
 
-    report = self_check(lambda: load_submission(path), config, seed, log=_log, launched=launched)
+    report = self_check(lambda spec: load_submission(path, spec), config, seed, log=_log, launched=launched)
     click.echo(report.check_text())
     if not all(q.passed for q in report.questions):
         raise SystemExit(ExitCode.CHECKS_FAILED)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UserError
+from harness.inputs.spec import Spec
 from harness.inputs.submission import Submission
 from harness.outputs.results import GradeReport
 
@@ -75,7 +76,7 @@ def check(
     shell = _ipython()
     config = load_config(None, spec=Path(spec) if spec is not None else None)
 
-    def load() -> Submission:
+    def load(_spec: Spec) -> Submission:
         cells = kernel_cells(shell) if shell is not None else script_cells()
         return submission_from_cells("notebook" if shell is not None else cells[0][0], cells)
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from harness.inputs.config import Config
 from harness.inputs.lab import load_lab
+from harness.inputs.spec import Spec
 from harness.inputs.submission import Submission
 from harness.judging.grading import GradingOptions, grade_submission
 from harness.outputs.results import GradeReport
@@ -21,7 +22,7 @@ from harness.untrusted.sandbox import Sandbox
 
 
 def self_check(
-    load: Callable[[], Submission],
+    load: Callable[[Spec], Submission],
     config: Config,
     seed: int = 0,
     time_limit_s: float | None = None,
@@ -31,7 +32,7 @@ def self_check(
     """Grade one submission with the visible checks only.
 
     Args:
-        load: reads the submission (called while the sandbox starts).
+        load: reads the submission for the lab (a report's numbers depend on its questions).
         config: where the spec and data are.
         seed: the harness seed.
         time_limit_s: a shorter time limit per call than the spec's (never a longer one).
@@ -41,8 +42,8 @@ def self_check(
     sandbox = Sandbox(None, required=False)
     sandbox.adopt(launched) if launched is not None else sandbox.launch()
     try:
-        submission = load()
         lab, expectations = load_lab(config, lambda _m: None)
+        submission = load(lab)
         if time_limit_s is not None:
             limit = min(float(time_limit_s), lab.limits.time_per_call_s)
             lab = replace(lab, limits=replace(lab.limits, time_per_call_s=limit, cpu_per_call_s=limit))

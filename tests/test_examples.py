@@ -22,6 +22,15 @@ EXPECTED: dict[str, tuple[dict[str, float], str]] = {
         "row 2 of U never changes",
     ),
     # A slip in form keeps the work's credit: only the result share (0.2) is lost.
+    # The student's report as handed in: its listings and numbers are read, not typed in by hand.
+    "report-markdown": (
+        {"1.1": 0.4, "1.2": 1, "2.1": 1, "3.1": 0.4, "3.2": 1, "4.1": 0},
+        "read 0.1220 for 1.2 from line 35",
+    ),
+    "report-pdf": (
+        {"1.1": 0.4, "1.2": 1, "2.1": 1, "3.1": 0.4, "3.2": 1, "4.1": 0},
+        "read 0.1220 for 1.2 from page 1, line 28",
+    ),
     "transposed-v": ({"1.1": 0.8, "3.1": 0.8}, "graded as if you returned V"),
     "returns-numpy": ({"1.1": 0.8, "3.1": 0.8}, "returned U and V as NumPy arrays"),
     "init-randn": ({"1.1": 0.7, "3.1": 0.7}, "expected U(0, 1)"),
@@ -152,7 +161,7 @@ def test_student_self_check(run_cli_module) -> None:
     bad = run_cli_module("check", str(SUBMISSIONS / "loops-over-rank"), "--cache-dir", str(CACHE_DIR))
     assert bad.code == 1
     assert "row 2 of U never changes" in bad.out and "hint: check the loop over rows" in bad.out
-    missing = run_cli_module("check", str(ROOT / "README.md"))
+    missing = run_cli_module("check", str(ROOT / "pyproject.toml"))
     assert missing.code == 2 and "not a submission" in missing.err
 
 

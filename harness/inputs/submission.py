@@ -16,15 +16,19 @@ import hashlib
 import io
 import json
 import tokenize
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from harness.inputs.pdftext import MAX_PDF_BYTES
+from harness.inputs.reports import REPORT_SUFFIXES, merge_answers, read_report
+from harness.inputs.spec import Spec
 from harness.inputs.yamlsource import NoAliasLoader
 
-SOURCE_SUFFIXES = (".py", ".ipynb")
+CODE_SUFFIXES = (".py", ".ipynb")
+SOURCE_SUFFIXES = (*CODE_SUFFIXES, *REPORT_SUFFIXES)
 MAX_SOURCE_BYTES = 2 << 20
 # Notebooks carry their outputs (plots as base64 images): a real one is often several MiB.
 MAX_NOTEBOOK_BYTES = 64 << 20
@@ -56,6 +60,8 @@ class Submission:
     answers: dict[str, Any] | None
     problems: tuple[str, ...]
     sha256: str
+    # Per question and answer, where a report's number was read, or why none was (reports only).
+    answer_notes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def has_code(self) -> bool:
@@ -211,14 +217,17 @@ def _read_answers(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
     return {str(k): v for k, v in data.items()}, []
 
 
-def load_submission(path: Path) -> Submission:
+def load_submission(path: Path, spec: Spec | None = None) -> Submission:
     """Read one submission (file or folder) into definitions, skipped code and answers.
 
+    A report (``.md``, ``.pdf``) gives code from its listings and answers from its
+    numbers, which ``spec`` says to look for; a folder may hold one code file and one
+    report (code from the file, numbers from the report) and an ``answers.yaml``.
     Never raises for the submission's own faults: a file that cannot be read (gone,
     no permission, not a regular file) becomes a problem of that submission.
     """
     try:
-        return _load(path)
+        return _load(path, spec)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         return _finish(path, (), [], None, [f"{path.name}: could not be read ({reason})"])
@@ -240,10 +249,11 @@ def _decode_source(raw: bytes, name: str) -> tuple[str | None, str | None]:
         return None, f"{name}: not {exc.encoding.upper().replace('-SIG', '')} text (byte {exc.start}); {advice}"
 
 
-def _load(path: Path) -> Submission:
+def _load(path: Path, spec: Spec | None) -> Submission:
     problems: list[str] = []
     answers: dict[str, Any] | None = None
     source_path = path
+    report: Path | None = None
     if path.is_dir():
         answers, answer_problems = _read_answers(path / "answers.yaml")
         problems += answer_problems
@@ -253,15 +263,19 @@ def _load(path: Path) -> Submission:
         links = sorted(p.name for p in path.iterdir() if p.suffix in SOURCE_SUFFIXES and p.is_symlink())
         if links:
             problems.append(f"{', '.join(links)}: a symbolic link, not a file; it was not followed")
-        if len(candidates) != 1:
+        code = [p for p in candidates if p.suffix in CODE_SUFFIXES]
+        reports = [p for p in candidates if p.suffix in REPORT_SUFFIXES]
+        if len(code) > 1 or len(reports) > 1 or not candidates:
             names = ", ".join(p.name for p in candidates) or "none"
-            problems.append(f"expected exactly one .py or .ipynb file in the folder, found {names}")
+            what = "one .py or .ipynb file" if len(reports) <= 1 else "one report (.md or .pdf)"
+            problems.append(f"expected exactly {what} in the folder, found {names}")
             return _finish(path, (), [], answers, problems)
-        source_path = candidates[0]
+        source_path = code[0] if code else reports[0]
+        report = reports[0] if code and reports else None
     if not source_path.is_file() or source_path.is_symlink():  # a FIFO would block the read for ever
         problems.append(f"{source_path.name}: not a regular file")
         return _finish(path, (), [], answers, problems)
-    limit = MAX_NOTEBOOK_BYTES if source_path.suffix == ".ipynb" else MAX_SOURCE_BYTES
+    limit = {".ipynb": MAX_NOTEBOOK_BYTES, ".pdf": MAX_PDF_BYTES}.get(source_path.suffix, MAX_SOURCE_BYTES)
     if source_path.stat().st_size > limit:
         problems.append(f"{source_path.name} is larger than {limit >> 20} MiB")
         return _finish(path, (), [], answers, problems)
@@ -272,6 +286,8 @@ def _load(path: Path) -> Submission:
         if sum(len(code) for _, code in cells) > MAX_SOURCE_BYTES:
             problems.append(f"{source_path.name}: its code cells hold more than {MAX_SOURCE_BYTES >> 20} MiB")
             return _finish(path, (), [], answers, problems)
+    elif source_path.suffix in REPORT_SUFFIXES:
+        return _from_report(path, source_path, answers, problems, spec, [])
     else:
         text, error = _decode_source(source_path.read_bytes(), source_path.name)
         if text is None:
@@ -280,7 +296,33 @@ def _load(path: Path) -> Submission:
         pieces = [(source_path.name, text)]
         if not text.strip():
             problems.append(f"{source_path.name} is empty")
+    if report is not None:  # code from the code file, the numbers from the report beside it
+        return _from_report(path, report, answers, problems, spec, pieces)
     return _from_pieces(path, pieces, answers, problems)
+
+
+def _from_report(
+    path: Path,
+    report: Path,
+    given: dict[str, Any] | None,
+    problems: list[str],
+    spec: Spec | None,
+    pieces: list[tuple[str, str]],
+) -> Submission:
+    """A submission from a report: its listings (unless ``pieces`` hold the code) and its numbers."""
+    text = None
+    if report.suffix == ".md":
+        if report.stat().st_size > MAX_SOURCE_BYTES:
+            problems.append(f"{report.name} is larger than {MAX_SOURCE_BYTES >> 20} MiB")
+            return _finish(path, (), [], given, problems)
+        text, error = _decode_source(report.read_bytes(), report.name)
+        if text is None:
+            problems.append(error or f"{report.name}: cannot be decoded")
+            return _finish(path, (), [], given, problems)
+    found = read_report(report, text, spec, code_too=not pieces)
+    answers, notes = merge_answers(found, given)
+    done = _from_pieces(path, pieces or found.pieces, answers, problems + found.problems)
+    return replace(done, answer_notes=notes)
 
 
 def _from_pieces(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy
@@ -42,6 +42,7 @@ class Context:
     related: Mapping[str, FunctionObservations]
     problems: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+    answer_notes: Mapping[str, str] = field(default_factory=dict)  # a report: where each answer was read
 
     def inputs(self) -> tuple[torch.Tensor, torch.Tensor | None, int]:
         """The experiment's A, M (or None) and rank."""
@@ -642,6 +643,9 @@ def check_diagnose(ctx: Context, check: CheckSpec) -> CheckOutcome:
 
 
 def _answer(ctx: Context, name: str) -> tuple[Any, str | None]:
+    note = ctx.answer_notes.get(name)
+    if note and (ctx.answers is None or name not in ctx.answers):
+        return None, note  # a report: what was looked for, or the candidates that made it ambiguous
     if ctx.answers is None:
         unreadable = [p for p in ctx.problems if p.startswith("answers.yaml")]
         if unreadable:
@@ -650,6 +654,12 @@ def _answer(ctx: Context, name: str) -> tuple[Any, str | None]:
     if name not in ctx.answers:
         return None, f"no answer `{name}` for {ctx.question.id} in answers.yaml"
     return ctx.answers[name], None
+
+
+def _read_from(ctx: Context, name: str) -> str:
+    """Where a report's answer was read ("read 0.122 for 1.2 from page 1, line 24: "), else nothing."""
+    note = ctx.answer_notes.get(name)
+    return f"{note}: " if note else ""
 
 
 def _number(value: Any) -> float | None:
@@ -711,12 +721,14 @@ def check_answer_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
     samples = ctx.expectations.samples(experiment, quantity)
     plot = _strip_plot(f"your {name} (dot) against {samples.numel()} reference runs", samples, band, [number])
     if bool(band.contains(number)):
-        message = f"{name} = {_fmt(number)} is in the reference band {band.describe()}{data}.{note}"
+        message = (
+            f"{_read_from(ctx, name)}{name} = {_fmt(number)} is in the reference band {band.describe()}{data}.{note}"
+        )
         return _out(check, True, message, plot=plot)
     return _out(
         check,
         False,
-        f"{name} = {_fmt(number)} is outside the reference band {band.describe()}{data}.{note}",
+        f"{_read_from(ctx, name)}{name} = {_fmt(number)} is outside the reference band {band.describe()}{data}.{note}",
         "recompute it with the lab's defaults",
         plot=plot,
     )
@@ -731,11 +743,12 @@ def check_answer_close(ctx: Context, check: CheckSpec) -> CheckOutcome:
         return number
     ref = float(ctx.expectations.samples(experiment, quantity).reshape(-1)[0])
     if abs(number - ref) <= rtol * abs(ref):
-        return _out(check, True, f"{name} = {_fmt(number)} matches {_fmt(ref)} (within {rtol:g} relative)")
+        message = f"{name} = {_fmt(number)} matches {_fmt(ref)} (within {rtol:g} relative)"
+        return _out(check, True, _read_from(ctx, name) + message)
     return _out(
         check,
         False,
-        f"{name} = {_fmt(number)}; expected {_fmt(ref)} (within {rtol:g} relative)",
+        f"{_read_from(ctx, name)}{name} = {_fmt(number)}; expected {_fmt(ref)} (within {rtol:g} relative)",
         "zero the last singular value(s) and compute ||A - U S V^T||^2",
     )
 
@@ -768,14 +781,16 @@ def check_completion_band(ctx: Context, check: CheckSpec) -> CheckOutcome:
         "high": band.high.tolist(),
     }
     if bool(inside.all()):
-        return _out(check, True, "every entry of the completed matrix is in the reference band", plot=plot)
+        message = "every entry of the completed matrix is in the reference band"
+        return _out(check, True, _read_from(ctx, name) + message, plot=plot)
     bad = [(int(i), int(j)) for i, j in (~inside).nonzero()]
     parts = [
         f"({i}, {j}) = {_fmt(float(matrix[i, j]))} "
         f"not in [{_fmt(float(band.low[i, j]))}, {_fmt(float(band.high[i, j]))}]"
         for i, j in bad[:3]
     ]
-    return _out(check, False, "; ".join(parts), "report U @ V.T of your masked factorisation, all entries", plot=plot)
+    hint = "report U @ V.T of your masked factorisation, all entries"
+    return _out(check, False, _read_from(ctx, name) + "; ".join(parts), hint, plot=plot)
 
 
 CHECKS: dict[str, Check] = {

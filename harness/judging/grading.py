@@ -96,7 +96,10 @@ def grade_question(
     """Run the question's checks in order, judge its essentials and flags, and mark it."""
     obs = observations.get(question.experiment or "") if question.kind == "function" else None
     answers = _answers_for(submission, question)
-    ctx = Context(spec, question, expectations, obs, answers, observations, submission.problems, submission.skipped)
+    notes = submission.answer_notes.get(question.id, {})
+    ctx = Context(
+        spec, question, expectations, obs, answers, observations, submission.problems, submission.skipped, notes
+    )
     shares: list[tuple[str, CheckOutcome]] = []  # each outcome with the name of its share in the arithmetic
     blocked = False
     for check in question.checks:

@@ -174,7 +174,7 @@ def _grade_one(path: str, name: str) -> Outcome:
             _STATE["sandbox"] = sandbox
             # Close it when this worker exits normally (multiprocessing runs its finalizers).
             multiprocessing.util.Finalize(sandbox, sandbox.close, exitpriority=10)
-        submission = replace(load_submission(Path(path)), name=name)
+        submission = replace(load_submission(Path(path), spec), name=name)
         report = grade_submission(sandbox, spec, expectations, submission, options)
         write_report(out, report)
         return Outcome(name, report.status, report.score, report.max_score)
@@ -287,7 +287,7 @@ def grade_paths(
         todo: list[tuple[str, str]] = []
         outcomes: list[Outcome] = []
         for path, name in zip(found.submissions, names, strict=True):
-            if not force and up_to_date(out, name, load_submission(path).sha256, spec, expectations):
+            if not force and up_to_date(out, name, load_submission(path, spec).sha256, spec, expectations):
                 previous = json.loads((out / name / "results.json").read_text())
                 max_score = float(previous["extra_data"]["labgrade"].get("max_score", 0))
                 outcomes.append(Outcome(name, "skipped", float(previous.get("score", 0)), max_score))

@@ -81,7 +81,7 @@ def run_on_dask(
                 spec_text,
                 spec.path,
                 shared,
-                replace(load_submission(Path(path)), name=name),
+                replace(load_submission(Path(path), spec), name=name),
                 options,
                 pure=False,
             )

@@ -1,0 +1,183 @@
+"""The numbers a report states, found by their question and their quantity, with where they were read.
+
+A question's section runs from its label ("Exercise 1.2", "Question 1.2", "1.2" at the
+start of a line or heading) to the next question's label.  In it, a number answer is
+the number that follows "=", ":", "is" or "of" after its quantity's words ("loss",
+"error"; "rating"; "SSE"), and a matrix answer is a LaTeX ``bmatrix``/``pmatrix`` or a
+Markdown table of the right shape that is not one of the lab's own inputs (a report
+prints A before its completion).  One value found: read, with its page and line.
+Several different values: ambiguous, none taken, all listed.  None: missing, with
+what was looked for.  Only numbers are read; nothing in a report is ever run here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.inputs.listings import Line
+from harness.inputs.spec import AnswerSpec, Spec
+
+_NUMBER = r"[-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_LEADS = r"(?:=|:|≈|\bis\b|\bof\b|\bequals\b|\bgives\b)"  # what puts a number after its quantity's words
+_AFTER = re.compile(rf"{_LEADS}\s*\$?\s*({_NUMBER})(?!\d|\.\d|\s*\\times|\s*[x×]\s*\d)")  # a full stop may end it
+_MATRIX = re.compile(r"\\begin\{([bp]matrix)\}(.*?)\\end\{\1\}", re.DOTALL)
+
+#: Words that name each kind of number answer (the answer's own name always counts).
+QUANTITY_WORDS: dict[str, tuple[str, ...]] = {
+    "loss": ("loss", "error", "reconstruction"),
+    "rating": ("rating", "predict"),
+    "sse": ("sse", "sum of squared", "squared error"),
+}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a report says for one answer: the value, and a sentence saying where or why not."""
+
+    value: Any
+    note: str
+
+
+def _label(question_id: str) -> re.Pattern[str]:
+    words = r"(?:exercise|question|task|part|q)\s*"
+    return re.compile(rf"^[\W_]*(?:{words})?{re.escape(question_id)}(?![\d.]\d)(?!\d)", re.IGNORECASE)
+
+
+def sections(lines: Sequence[Line], question_ids: Sequence[str]) -> dict[str, list[Line]]:
+    """Each question's lines, from its label to the next question's label (its last section if labelled twice)."""
+    labels = {qid: _label(qid) for qid in question_ids}
+    out: dict[str, list[Line]] = {}
+    current: str | None = None
+    for line in lines:
+        hit = next((qid for qid in sorted(labels, key=len, reverse=True) if labels[qid].match(line[2])), None)
+        if hit is not None:
+            current = hit
+            out[current] = []
+        if current is not None:
+            out[current].append(line)
+    return out
+
+
+def _where(line: Line, markdown: bool) -> str:
+    return f"line {line[1]}" if markdown else f"page {line[0]}, line {line[1]}"
+
+
+def _float(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+#: A value found in a report: the value, as the report writes it, and where (page and line).
+Found = tuple[Any, str, str]
+
+
+def read_number(section: Sequence[Line], answer: AnswerSpec, markdown: bool) -> list[Found]:
+    """Distinct values stated for a number answer in a section, as written, with where each was read."""
+    pattern = re.compile("|".join(re.escape(w) for w in _words(answer.name)), re.IGNORECASE)
+    found: list[Found] = []
+    for index, line in enumerate(section):
+        # The next two lines too: a PDF (two columns) wraps "loss = ||A - UV^T||^2 = 0.1220" onto three.
+        text = " ".join(text for _, _, text in section[index : index + 3])
+        for word in pattern.finditer(line[2]):
+            match = _AFTER.search(text, word.end())
+            if match is None:
+                continue
+            value = _float(match.group(1))
+            if not any(math.isclose(value, v, rel_tol=1e-9) for v, _, _ in found):
+                found.append((value, match.group(1), _where(line, markdown)))
+    return found
+
+
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((name, *QUANTITY_WORDS.get(name, ()))))
+
+
+def _matrices(section: Sequence[Line]) -> list[tuple[list[list[float]], Line]]:
+    """LaTeX bmatrix/pmatrix and Markdown tables of numbers in a section, with the line each starts on."""
+    text = "\n".join(line[2] for line in section)
+    starts = [0]
+    for line in section:
+        starts.append(starts[-1] + len(line[2]) + 1)
+    found = []
+    for match in _MATRIX.finditer(text):
+        rows = [r for r in re.split(r"\\\\", match.group(2)) if r.strip()]
+        try:
+            matrix = [[_float(cell.strip()) for cell in row.split("&")] for row in rows]
+        except ValueError:
+            continue
+        index = max(i for i, s in enumerate(starts[:-1]) if s <= match.start())
+        found.append((matrix, section[index]))
+    table: list[list[float]] = []
+    first: Line | None = None
+    for line in [*section, (0, 0, "")]:
+        cells = [c.strip() for c in line[2].strip().strip("|").split("|")] if line[2].lstrip().startswith("|") else None
+        if cells and all(re.fullmatch(_NUMBER, c) for c in cells if c):
+            table.append([_float(c) for c in cells if c])
+            first = first or line
+        elif cells is None and table:
+            assert first is not None
+            found.append((table, first))
+            table, first = [], None
+    return found
+
+
+def read_matrix(
+    section: Sequence[Line], answer: AnswerSpec, inputs: Sequence[Sequence[Sequence[float]]], markdown: bool
+) -> list[Found]:
+    """Distinct matrices of the answer's shape in a section that are not one of the lab's inputs."""
+    shape = answer.shape
+    found: list[Found] = []
+    for matrix, line in _matrices(section):
+        if shape is None or len(matrix) != shape[0] or any(len(row) != shape[1] for row in matrix):
+            continue
+        if any(_near(matrix, given) for given in inputs) or any(_near(matrix, v) for v, _, _ in found):
+            continue
+        found.append((matrix, _show(matrix), _where(line, markdown)))
+    return found
+
+
+def _near(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]], tol: float = 0.01) -> bool:
+    return len(a) == len(b) and all(
+        len(ra) == len(rb) and all(abs(x - y) <= tol for x, y in zip(ra, rb, strict=True))
+        for ra, rb in zip(a, b, strict=True)
+    )
+
+
+def read_answers(lines: Sequence[Line], spec: Spec, markdown: bool) -> dict[str, dict[str, Reading]]:
+    """Every answer of the spec's answer questions as the report states it (or why not)."""
+    found = sections(lines, [q.id for q in spec.questions])
+    inputs = [i.matrix for i in spec.inputs.values() if i.matrix is not None]
+    out: dict[str, dict[str, Reading]] = {}
+    for q in spec.questions:
+        for answer in q.answers:
+            section = found.get(q.id)
+            if section is None:
+                note = f"no section for {q.id} in the report (looked for a heading or label such as 'Exercise {q.id}')"
+                out.setdefault(q.id, {})[answer.name] = Reading(None, note)
+                continue
+            if answer.type == "matrix":
+                values = read_matrix(section, answer, inputs, markdown)
+                looked = f"a {answer.shape[0]}x{answer.shape[1]} bmatrix, pmatrix or table" if answer.shape else ""
+            else:
+                values = read_number(section, answer, markdown)
+                words = ", ".join(f"'{w}'" for w in _words(answer.name))
+                looked = f"{words} followed by '=' or ':' and a number"
+            out.setdefault(q.id, {})[answer.name] = _reading(q.id, answer.name, values, looked)
+    return out
+
+
+def _show(matrix: list[list[float]]) -> str:
+    return "[" + "; ".join(" ".join(f"{x:g}" for x in row) for row in matrix) + "]"
+
+
+def _reading(qid: str, name: str, found: Sequence[Found], looked: str) -> Reading:
+    if len(found) == 1:
+        value, shown, where = found[0]
+        return Reading(value, f"read {shown} for {qid} from {where}")
+    if not found:
+        return Reading(None, f"no {name} found in the section of {qid} (looked for {looked})")
+    listed = "; ".join(f"{shown} ({where})" for _, shown, where in found)
+    return Reading(None, f"{name} for {qid} is ambiguous, so neither was taken: {listed}")

@@ -1,0 +1,65 @@
+"""Rebuild the PDF report fixtures from their Markdown with WeasyPrint: ``python tests/files/reports/build.py``.
+
+The PDFs are committed (tests read them as students hand them in); this script says
+how each was made.  A tiny Markdown-to-HTML step (headings, paragraphs, fenced code)
+is enough for these reports and adds no dependency.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from weasyprint import HTML
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+BASE = "@page { size: A4; margin: 18mm } body { font-family: 'DejaVu Serif'; font-size: 10pt } "
+BASE += "pre { font-family: 'DejaVu Sans Mono'; font-size: 8.5pt; white-space: pre-wrap }"
+
+
+def to_html(markdown: str) -> str:
+    out, code = [], None
+    for line in markdown.splitlines():
+        if line.strip().startswith("```"):
+            if code is None:
+                code = []
+            else:
+                out.append("<pre>" + html.escape("\n".join(code)) + "</pre>")
+                code = None
+            continue
+        if code is not None:
+            code.append(line)
+        elif line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            out.append(f"<h{level}>{html.escape(line.lstrip('#').strip())}</h{level}>")
+        elif line.strip():
+            text = html.escape(line.strip())
+            out.append("<p>" + re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text) + "</p>")
+    return "\n".join(out)
+
+
+def build(markdown: Path, target: Path, css: str = "") -> None:
+    HTML(string=f"<style>{BASE} {css}</style>{to_html(markdown.read_text())}").write_pdf(target)
+
+
+def numbered_listing(source: Path, title: str, answer: str) -> str:
+    """An lstlisting-style page: line numbers in a right-aligned gutter, then an answer in prose."""
+    code = [line for line in source.read_text().splitlines() if not line.startswith('"""')]
+    rows = "".join(
+        f'<div class="l"><span class="n">{i}</span>{html.escape(line) or " "}</div>'
+        for i, line in enumerate(code, start=1)
+    )
+    css = ".l { font-family: 'DejaVu Sans Mono'; font-size: 8pt; white-space: pre } "
+    css += ".n { display: inline-block; width: 7mm; text-align: right; margin-right: 3mm; color: #888 }"
+    return f"<style>{BASE} {css}</style><h2>Exercise 1.1</h2>{rows}<p>Listing 1: {title}</p><h2>Exercise 1.2</h2><p>{answer}</p>"
+
+
+if __name__ == "__main__":
+    seed = ROOT / "submissions" / "report-markdown.md"
+    build(seed, ROOT / "submissions" / "report-pdf.pdf")
+    build(seed, HERE / "two-column.pdf", "body { columns: 2; column-gap: 8mm }")
+    build(HERE / "wrapped-lines.md", HERE / "wrapped-lines.pdf", "@page { size: A5 } pre { font-size: 8pt }")
+    HTML(string=numbered_listing(ROOT / "submissions" / "correct.py", "SGD, as in the lab.", "The reconstruction loss is 0.1221.")).write_pdf(HERE / "lstlisting-numbers.pdf")
+    HTML(string=f"<style>{BASE}</style><svg width='400' height='200'><rect width='300' height='100' fill='#888'/></svg>").write_pdf(HERE / "scanned.pdf")

@@ -1,0 +1,120 @@
+"""Is a report graded as students hand it in: code from its listings, numbers from its text, said where?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CACHE_DIR, FILES, ROOT, CliResult
+
+REPORTS = FILES / "reports"
+SEED = {"1.1": 0.4, "1.2": 1, "2.1": 1, "3.1": 0.4, "3.2": 1, "4.1": 0}  # as submissions/loops-over-rank/ grades
+
+# report -> (marks, phrases its feedback must hold)
+EXPECTED: dict[Path, tuple[dict[str, float], tuple[str, ...]]] = {
+    ROOT / "submissions" / "report-markdown.md": (
+        SEED,
+        ("row 2 of U never changes", "read 0.1220 for 1.2 from line 35", "cannot come from it",
+         "read 0.1219 for 2.1 from line 51", "read [0.342 0.599 0.168; 2.308 0.049 1.836; 2.94 0.491 2.264] for 3.2"),
+    ),
+    ROOT / "submissions" / "report-pdf.pdf": (
+        SEED,
+        ("row 2 of U never changes", "read 0.1220 for 1.2 from page 1, line 28", "cannot come from it",
+         "read 0.1219 for 2.1 from page 1, line 43"),
+    ),
+    REPORTS / "two-column.pdf": (SEED, ("read 0.1220 for 1.2 from page 1, line 40", "row 2 of U never changes")),
+    REPORTS / "lstlisting-numbers.pdf": (
+        {"1.1": 1, "1.2": 1, "3.1": 1},
+        ("matches the reference step for step", "read 0.1221 for 1.2 from page 1, line 36"),
+    ),
+    REPORTS / "wrapped-lines.pdf": ({"1.1": 1, "1.2": 1, "3.1": 0}, ("read 0.1221 for 1.2 from page 1, line 21",)),
+    REPORTS / "answers-only.md": (
+        {"1.1": 0, "1.2": 1, "2.1": 1, "3.2": 1, "4.1": 0.5},
+        ("no code listing found", "rating for 4.1 is ambiguous, so neither was taken: 4.1 (line 24); 3.6 (line 24)",
+         "read 1912345.0 for 4.1 from line 25"),
+    ),
+    REPORTS / "injects-code.md": ({"1.1": 1, "1.2": 1}, ("read 0.1221 for 1.2 from line 31",)),
+    REPORTS / "scanned.pdf": ({"1.1": 0, "1.2": 0}, ("has no text layer (a scanned or image-only PDF?)",)),
+    REPORTS / "malformed.pdf": ({"1.1": 0, "1.2": 0}, ("malformed.pdf: not a readable PDF",)),
+}  # fmt: skip
+
+
+def _cli(*args: str) -> CliResult:
+    import contextlib
+    import io
+
+    from harness.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return CliResult(int(code), out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every report graded in one batch, as an instructor would, with a 500-page PDF among them."""
+    from pypdf import PdfReader, PdfWriter
+
+    root = tmp_path_factory.mktemp("reports")
+    writer = PdfWriter()
+    page = PdfReader(str(REPORTS / "wrapped-lines.pdf")).pages[0]
+    for _ in range(500):
+        writer.add_page(page)
+    huge = root / "five-hundred-pages.pdf"
+    with huge.open("wb") as f:
+        writer.write(f)
+    out = root / "out"
+    paths = [str(p) for p in EXPECTED] + [str(huge)]
+    result = _cli("grade", *paths, "--out", str(out), "--cache-dir", str(CACHE_DIR), "--jobs", "2")
+    assert result.code == 0, result.err
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("report", sorted(EXPECTED), ids=lambda p: p.name)
+def test_each_report_gets_its_marks_and_says_where_it_read(graded: Path, report: Path) -> None:
+    marks, phrases = EXPECTED[report]
+    results = json.loads((graded / report.stem / "results.json").read_text())
+    tests = {t["number"]: t for t in results["tests"]}
+    for question, expected in marks.items():
+        assert tests[question]["score"] == pytest.approx(expected), (question, tests[question]["output"])
+    text = results["output"] + "\n".join(t["output"] for t in results["tests"])
+    for phrase in phrases:
+        assert phrase in text, (phrase, text)
+
+
+@pytest.mark.slow
+def test_code_outside_a_listing_is_never_run(graded: Path) -> None:
+    """Does prose that looks like code (and a listing hidden in an HTML comment... outside a fence) stay unrun?"""
+    assert not Path("/tmp/labgrade-report-injection").exists()
+    results = json.loads((graded / "injects-code" / "results.json").read_text())
+    assert "listing 1" in json.dumps(results) or results["tests"][0]["score"] == 1
+
+
+@pytest.mark.slow
+def test_a_500_page_pdf_is_read_up_to_its_limit_and_graded(graded: Path) -> None:
+    results = json.loads((graded / "five-hundred-pages" / "results.json").read_text())
+    assert "has 500 pages; only the first 40 were read" in results["output"]
+    assert {t["number"]: t["score"] for t in results["tests"]}["1.1"] == 1
+
+
+def test_answers_yaml_beside_a_report_overrides_what_it_names(tmp_path: Path) -> None:
+    from harness.inputs.config import load_config
+    from harness.inputs.spec import load_spec
+    from harness.inputs.submission import load_submission
+
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    (folder / "report.md").write_text((ROOT / "submissions" / "report-markdown.md").read_text())
+    (folder / "answers.yaml").write_text('"1.2": {loss: 0.1219}\n')
+    sub = load_submission(folder, load_spec(load_config(None).spec))
+    assert sub.answers is not None and sub.answers["1.2"] == {"loss": 0.1219}
+    assert sub.answers["2.1"] == {"loss": 0.1219}  # still read from the report
+    assert sub.answer_notes["1.2"]["loss"].startswith("from answers.yaml")
+    assert [u.filename for u in sub.units][:2] == [
+        "report.md (imports the listings leave out)",
+        "report.md, listing 1 (line 14)",
+    ]

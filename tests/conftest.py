@@ -38,6 +38,17 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     return run
 
 
+def cli(*args: str) -> CliResult:
+    """Run ``labgrade`` in-process with its output captured (for module-scoped fixtures, where capsys is not)."""
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return CliResult(int(code), out.getvalue(), err.getvalue())
+
+
 def write_titles(path: Path, names: list[str]) -> Path:
     """Write a titles CSV in the lab's format (``movie,name``)."""
     with path.open("w", newline="", encoding="utf-8") as f:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CACHE_DIR, ROOT
+from tests.conftest import CACHE_DIR, ROOT, cli
 
 SUBMISSIONS = ROOT / "submissions"
 
@@ -59,19 +59,7 @@ def graded(tmp_path_factory, run_cli_module, lab) -> Path:
 
 @pytest.fixture(scope="module")
 def run_cli_module():
-    from harness.cli import main
-    from tests.conftest import CliResult
-
-    def run(*args: str) -> CliResult:
-        import contextlib
-        import io
-
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
-        return CliResult(int(code), out.getvalue(), err.getvalue())
-
-    return run
+    return cli
 
 
 def _results(out: Path, name: str) -> dict:

@@ -10,7 +10,7 @@ import pytest
 
 from harness.judging.marks import mark_question
 from harness.outputs.results import CheckOutcome, EssentialOutcome, Flag
-from tests.conftest import CACHE_DIR, FILES, LAB_SPEC, CliResult
+from tests.conftest import CACHE_DIR, FILES, LAB_SPEC, cli
 
 STUDENTS = FILES / "students"
 
@@ -56,18 +56,6 @@ EXPECTED: dict[str, tuple[dict[str, float], tuple[str, ...], str]] = {
 }
 
 
-def _cli(*args: str) -> CliResult:
-    import contextlib
-    import io
-
-    from harness.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return CliResult(int(code), out.getvalue(), err.getvalue())
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory, lab) -> Path:
     """The student files graded through `labgrade grade`, under the lab's spec with 5 s limits."""
@@ -79,7 +67,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory, lab) -> Path:
     spec.write_text(text)
     out = root / "out"
     files = [str(STUDENTS / f"{name}.py") for name in EXPECTED]
-    result = _cli("grade", *files, "--out", str(out), "--spec", str(spec), "--cache-dir", str(CACHE_DIR), "--no-pdf")
+    result = cli("grade", *files, "--out", str(out), "--spec", str(spec), "--cache-dir", str(CACHE_DIR), "--no-pdf")
     assert result.code == 0, result.err
     return out
 
@@ -144,7 +132,7 @@ def test_flags_reach_the_gradebook_and_results(tmp_path: Path) -> None:
     """Is a reseeding function flagged for review in results.json and the gradebook, its mark kept?"""
     out = tmp_path / "out"
     target = LAB_SPEC.parent.parent / "submissions" / "reseeds-inside.py"
-    result = _cli("grade", str(target), "--out", str(out), "--cache-dir", str(CACHE_DIR), "--no-pdf")
+    result = cli("grade", str(target), "--out", str(out), "--cache-dir", str(CACHE_DIR), "--no-pdf")
     assert result.code == 0, result.err
     results = json.loads((out / "reseeds-inside" / "results.json").read_text())
     flags = results["extra_data"]["labgrade"]["flags"]
@@ -170,7 +158,7 @@ def test_another_spec_sets_another_policy(tmp_path: Path) -> None:
     )
     (folder / "answers.yaml").write_text('"C": 0.6\n')
     out = tmp_path / "out"
-    result = _cli("grade", str(folder), "--out", str(out), "--spec", str(spec), "--cache-dir", str(tmp_path / "cache"))
+    result = cli("grade", str(folder), "--out", str(out), "--spec", str(spec), "--cache-dir", str(tmp_path / "cache"))
     assert result.code == 0, result.err
     tests = {t["number"]: t for t in json.loads((out / "stub" / "results.json").read_text())["tests"]}
     assert tests["A"]["score"] == pytest.approx(0.5)  # capped at 0.25 x 2 marks

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CACHE_DIR, FILES, ROOT, CliResult
+from tests.conftest import CACHE_DIR, FILES, ROOT, cli
 
 REPORTS = FILES / "reports"
 SEED = {"1.1": 0.4, "1.2": 1, "2.1": 1, "3.1": 0.4, "3.2": 1, "4.1": 0}  # as submissions/loops-over-rank/ grades
@@ -41,18 +41,6 @@ EXPECTED: dict[Path, tuple[dict[str, float], tuple[str, ...]]] = {
 }  # fmt: skip
 
 
-def _cli(*args: str) -> CliResult:
-    import contextlib
-    import io
-
-    from harness.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return CliResult(int(code), out.getvalue(), err.getvalue())
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every report graded in one batch, as an instructor would, with a 500-page PDF among them."""
@@ -68,7 +56,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
         writer.write(f)
     out = root / "out"
     paths = [str(p) for p in EXPECTED] + [str(huge)]
-    result = _cli("grade", *paths, "--out", str(out), "--cache-dir", str(CACHE_DIR), "--jobs", "2")
+    result = cli("grade", *paths, "--out", str(out), "--cache-dir", str(CACHE_DIR), "--jobs", "2")
     assert result.code == 0, result.err
     return out
 

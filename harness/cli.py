@@ -92,11 +92,13 @@ def spec() -> None:
 @spec.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path), required=True)
 def spec_check(paths: tuple[Path, ...]) -> None:
-    """Validate each SPEC file and list its questions; exit 2 if any is invalid."""
+    """Validate each SPEC (a file, or a shipped lab's name such as lab1) and list its questions; exit 2 if invalid."""
+    from harness.inputs.assets import resolve_spec
+
     failed = False
     for path in paths:
         try:
-            s = load_spec(path)
+            s = load_spec(resolve_spec(path))
         except UserError as exc:
             click.echo(str(exc), err=True)
             failed = True

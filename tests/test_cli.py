@@ -170,3 +170,8 @@ def test_every_file_written_follows_the_umask(run_cli, tmp_path: Path) -> None:
     assert {p.name for p in written} >= {"gradebook.csv", "summary.pdf", "summary.csv", "results.json", "feedback.pdf"}
     for path in written:
         assert path.stat().st_mode & 0o777 == 0o664, (path, oct(path.stat().st_mode))
+
+
+def test_spec_check_takes_a_shipped_labs_name(run_cli) -> None:
+    result = run_cli("spec", "check", "lab1")
+    assert result.code == 0 and "lab1: valid (lab1, 6 questions, 6 marks)" in result.out

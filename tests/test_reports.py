@@ -36,6 +36,10 @@ EXPECTED: dict[Path, tuple[dict[str, float], tuple[str, ...]]] = {
          "read 1912345.0 for 4.1 from line 25"),
     ),
     REPORTS / "injects-code.md": ({"1.1": 1, "1.2": 1}, ("read 0.1221 for 1.2 from line 31",)),
+    REPORTS / "lost-indentation.pdf": (
+        {"1.1": 0, "1.2": 1},
+        ("listing 1 (page 1, line 2): its indentation could not be recovered; it was not graded",),
+    ),
     REPORTS / "scanned.pdf": ({"1.1": 0, "1.2": 0}, ("has no text layer (a scanned or image-only PDF?)",)),
     REPORTS / "malformed.pdf": ({"1.1": 0, "1.2": 0}, ("malformed.pdf: not a readable PDF",)),
 }  # fmt: skip

@@ -56,10 +56,19 @@ def numbered_listing(source: Path, title: str, answer: str) -> str:
     return f"<style>{BASE} {css}</style><h2>Exercise 1.1</h2>{rows}<p>Listing 1: {title}</p><h2>Exercise 1.2</h2><p>{answer}</p>"
 
 
+def flattened_listing(source: Path) -> str:
+    """Numbered code lines set as prose: every leading space collapses, so no indentation survives."""
+    code = [line for line in source.read_text().splitlines() if not line.startswith('"""')]
+    rows = "".join(f"<p class='c'>{i} {html.escape(line.strip())}</p>" for i, line in enumerate(code, start=1))
+    css = ".c { font-family: 'DejaVu Sans Mono'; font-size: 8pt; margin: 0 }"
+    return f"<style>{BASE} {css}</style><h2>Exercise 1.1</h2>{rows}<h2>Exercise 1.2</h2><p>loss = 0.1221</p>"
+
+
 if __name__ == "__main__":
     seed = ROOT / "submissions" / "report-markdown.md"
     build(seed, ROOT / "submissions" / "report-pdf.pdf")
     build(seed, HERE / "two-column.pdf", "body { columns: 2; column-gap: 8mm }")
     build(HERE / "wrapped-lines.md", HERE / "wrapped-lines.pdf", "@page { size: A5 } pre { font-size: 8pt }")
     HTML(string=numbered_listing(ROOT / "submissions" / "correct.py", "SGD, as in the lab.", "The reconstruction loss is 0.1221.")).write_pdf(HERE / "lstlisting-numbers.pdf")
+    HTML(string=flattened_listing(ROOT / "submissions" / "correct.py")).write_pdf(HERE / "lost-indentation.pdf")
     HTML(string=f"<style>{BASE}</style><svg width='400' height='200'><rect width='300' height='100' fill='#888'/></svg>").write_pdf(HERE / "scanned.pdf")

@@ -40,7 +40,10 @@ def self_check(
         launched: a zygote the caller launched before its own imports (else one starts now).
     """
     sandbox = Sandbox(None, required=False)
-    sandbox.adopt(launched) if launched is not None else sandbox.launch()
+    if launched is not None:
+        sandbox.adopt(launched)
+    else:
+        sandbox.launch()
     try:
         lab, expectations = load_lab(config, lambda _m: None)
         submission = load(lab)

@@ -73,10 +73,15 @@ def test_class_summary_pdf_and_csv(graded: Path) -> None:
     assert rows[0] == "table,question,check,value,count"
     assert "failure,1.1,diagnose,row 2 of U never changes,1" in rows
     assert "marks,1.1,,0.4,1" in rows
-    flag = next(row for row in rows if row.startswith("flag,"))
-    assert flag.startswith('flag,1.2,reported_not_from_code,"loops-over-rank: loss: your submitted code gives 5.38713')
+    flag = next(row for row in rows if row.startswith("read_first,"))
+    assert flag.startswith(
+        'read_first,1.2,flag,"loops-over-rank: reported_not_from_code: loss: your submitted code gives'
+    )
+    assert "question,1.1,most common diagnosis,row # of U never changes,1" in rows or any(
+        row.startswith("question,1.1,most common diagnosis,") for row in rows
+    )
     summary_text = PdfReader(str(graded / "summary.pdf")).pages[0].extract_text()
-    assert "Flagged for review" in summary_text and "reported_not_from_code" in summary_text
+    assert "Read first" in summary_text and "reported_not_from_code" in summary_text
 
 
 def test_report_command_rerenders_without_regrading(graded: Path, run_cli) -> None:
@@ -171,3 +176,29 @@ def test_write_feedback_rejects_what_is_not_results(tmp_path: Path) -> None:
     bad.write_text("[]")
     with pytest.raises(UserError, match="no 'tests'"):
         write_feedback(bad)
+
+
+def test_the_class_overview_leads_with_what_to_read_first_at_15_and_200(results: dict, tmp_path: Path) -> None:
+    """Is summary.pdf one page for 15 and for 200 submissions, with repeated reasons grouped, not repeated?"""
+    from harness.outputs.summary import load_results, summarise, summary_context, write_summary
+
+    for count in (15, 200):
+        out = tmp_path / str(count)
+        for i in range(count):
+            r = copy.deepcopy(results)
+            r["extra_data"]["labgrade"]["name"] = f"student{i:03d}"
+            if i % 3:  # most of the class: no flag
+                r["extra_data"]["labgrade"]["flags"] = []
+            if i % 10 == 0:  # a tenth could not be graded, all for the same reason
+                r["extra_data"]["labgrade"]["status"] = "error"
+                r["output"] = f"student{i:03d}: 0 / 6\nstudent{i:03d}.py, line 5: syntax error: expected ':'"
+            target = out / f"student{i:03d}" / "results.json"
+            target.parent.mkdir(parents=True)
+            target.write_text(json.dumps(r))
+        write_summary(out)
+        assert _pages(out / "summary.pdf") == 1, count
+        context = summary_context(summarise(load_results(out)), "Lab")
+        errors = [row for row in context["read_first"] if row["why"] == "not graded"]
+        assert len(errors) == 1 and errors[0]["count"] == len(range(0, count, 10)), errors
+        text = PdfReader(str(out / "summary.pdf")).pages[0].extract_text()
+        assert text.index("Read first") < text.index("Totals") < text.index("Most common failure reasons")

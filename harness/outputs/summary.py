@@ -1,9 +1,13 @@
-"""The instructor's class overview: flags to review, mark distribution per question, common failure reasons.
+"""The instructor's class overview: what to read first, then the marks and the common failure reasons.
 
 Built from the per-submission results.json files only (the same data the PDFs
-use), written as ``OUT/summary.csv`` and a one-page ``OUT/summary.pdf``.
-Failure reasons are grouped after replacing numbers by ``#``, so "row 2 of U
-never changes" and "row 1 of U never changes" count as one reason.
+use), written as ``OUT/summary.csv`` and a one-page ``OUT/summary.pdf``.  It leads
+with what an instructor acts on: the submissions to open first, each with why and
+where to look (a flag with its evidence, a submission that could not be graded, a
+grade that rests on a recovered form), then the distribution of totals and each
+question's mean with its most common diagnosis.  Failure reasons are grouped after
+replacing numbers by ``#``, so "row 2 of U never changes" and "row 1 of U never
+changes" count as one reason.
 """
 
 from __future__ import annotations
@@ -22,17 +26,43 @@ from harness.atomic import atomic_write
 # Measured values vary between students; small integers (row 2, num_epochs=0) are part of the reason.
 _NUMBER = re.compile(r"-?\d+\.\d+(e[-+]?\d+)?|-?\d+e[-+]?\d+|\d{3,}")
 
+#: Why a submission is worth opening first, most urgent first (the order of the list).
+READ_FIRST = ("flag", "not graded", "recovered form")
+
+
+@dataclass(frozen=True)
+class ReadFirst:
+    """A submission to open first: why, and where to look."""
+
+    name: str
+    why: str
+    question: str
+    where: str
+
 
 @dataclass(frozen=True)
 class ClassSummary:
-    """Counts over a class: marks per question and failure reasons."""
+    """Counts over a class: totals, marks per question, failure reasons and what to read first."""
 
     submissions: int
     mean_total: float
     max_total: float
     marks: dict[str, Counter[float]]
     reasons: Counter[tuple[str, str, str]]
-    flags: tuple[tuple[str, str, str, str], ...] = ()  # (submission, question, kind, evidence) for a human
+    read_first: tuple[ReadFirst, ...] = ()
+    totals: tuple[float, ...] = ()
+    question_max: dict[str, float] | None = None
+
+    def mean(self, question: str) -> float:
+        """The mean mark of ``question`` over the class."""
+        counts = self.marks.get(question, Counter())
+        total = sum(counts.values())
+        return sum(score * n for score, n in counts.items()) / total if total else 0.0
+
+    def top_reason(self, question: str) -> tuple[str, int] | None:
+        """The most common failure reason of ``question`` and how many submissions have it."""
+        found = [(reason, n) for (q, _, reason), n in self.reasons.most_common() if q == question]
+        return found[0] if found else None
 
 
 def _reason(text: str) -> str:
@@ -53,24 +83,45 @@ def load_results(out: Path) -> list[dict[str, Any]]:
     return found
 
 
+def _read_first(result: dict[str, Any], name: str) -> list[ReadFirst]:
+    """Why this submission should be opened before the others, if it should."""
+    meta = (result.get("extra_data") or {}).get("labgrade") or {}
+    out = [
+        ReadFirst(name, "flag", str(f.get("question", "")), f"{f.get('kind', '')}: {f.get('evidence', '')}")
+        for f in meta.get("flags") or []
+        if isinstance(f, dict)
+    ]
+    if meta.get("status") == "error":
+        lines = str(result.get("output", "")).splitlines()[1:]
+        out.append(ReadFirst(name, "not graded", "", lines[0] if lines else "could not be graded"))
+    for test in result.get("tests", []):
+        if not isinstance(test, dict):
+            continue
+        for check in (test.get("extra_data") or {}).get("checks") or []:
+            if isinstance(check, dict) and (check.get("details") or {}).get("recovered"):
+                out.append(
+                    ReadFirst(name, "recovered form", str(test.get("number", "")), str(check.get("message", "")))
+                )
+    return out
+
+
 def summarise(results: list[dict[str, Any]]) -> ClassSummary:
-    """Count marks per question and failure reasons (diagnoses split into their findings)."""
+    """Count totals, marks per question and failure reasons (diagnoses split into their findings)."""
     marks: dict[str, Counter[float]] = {}
     reasons: Counter[tuple[str, str, str]] = Counter()
     totals = []
     max_total = 0.0
-    flags: list[tuple[str, str, str, str]] = []
+    read_first: list[ReadFirst] = []
+    question_max: dict[str, float] = {}
     for r in results:
         totals.append(float(r.get("score", 0)))
         meta = (r.get("extra_data") or {}).get("labgrade") or {}
-        for f in meta.get("flags") or []:
-            if isinstance(f, dict):
-                fields = (meta.get("name", "?"), f.get("question", "?"), f.get("kind", "?"), f.get("evidence", ""))
-                flags.append((str(fields[0]), str(fields[1]), str(fields[2]), str(fields[3])))
+        read_first += _read_first(r, str(meta.get("name", "?")))
         tests = [t for t in r["tests"] if isinstance(t, dict)]
         max_total = max(max_total, sum(float(t.get("max_score", 0)) for t in tests))
         for t in tests:
             number = str(t.get("number", "?"))
+            question_max[number] = max(question_max.get(number, 0.0), float(t.get("max_score", 0)))
             marks.setdefault(number, Counter())[round(float(t.get("score", 0)), 2)] += 1
             checks = (t.get("extra_data") or {}).get("checks") or []
             for c in checks:
@@ -84,49 +135,92 @@ def summarise(results: list[dict[str, Any]]) -> ClassSummary:
                 for item in items:
                     reasons[(number, str(c.get("kind", "")), _reason(str(item)))] += 1
     mean = sum(totals) / len(totals) if totals else 0.0
-    return ClassSummary(len(results), mean, max_total, marks, reasons, tuple(sorted(flags)))
+    read_first.sort(key=lambda e: (READ_FIRST.index(e.why), e.name, e.question))
+    return ClassSummary(len(results), mean, max_total, marks, reasons, tuple(read_first), tuple(totals), question_max)
 
 
 def summary_csv(summary: ClassSummary) -> str:
-    """Both tables in one CSV: ``marks`` rows (question, score, count) and ``failure`` rows."""
+    """Every table in one CSV: ``read_first``, ``question``, ``total``, ``marks`` and ``failure`` rows."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["table", "question", "check", "value", "count"])
+    for e in summary.read_first:
+        w.writerow(["read_first", e.question, e.why, f"{e.name}: {e.where}", 1])
+    for question in sorted(summary.marks):
+        top = summary.top_reason(question)
+        w.writerow(
+            ["question", question, "mean", f"{summary.mean(question):.2f}", sum(summary.marks[question].values())]
+        )
+        if top:
+            w.writerow(["question", question, "most common diagnosis", top[0], top[1]])
+    for total, count in sorted(Counter(round(t * 2) / 2 for t in summary.totals).items()):
+        w.writerow(["total", "", "", f"{total:g}", count])
     for question in sorted(summary.marks):
         for score, count in sorted(summary.marks[question].items()):
             w.writerow(["marks", question, "", f"{score:g}", count])
     for (question, kind, reason), count in summary.reasons.most_common():
         w.writerow(["failure", question, kind, reason, count])
-    for name, question, kind, evidence in summary.flags:
-        w.writerow(["flag", question, kind, f"{name}: {evidence}", 1])
     return buf.getvalue()
 
 
+def _histogram(summary: ClassSummary) -> list[dict[str, Any]]:
+    """Bars of the totals in half-mark bins from 0 to the maximum, heights relative to the tallest."""
+    steps = int(summary.max_total * 2) + 1
+    counts = Counter(min(int(t * 2 + 1e-9), steps - 1) for t in summary.totals)
+    peak = max(counts.values()) if counts else 1
+    return [
+        {"label": f"{i / 2:g}", "count": counts.get(i, 0), "height": 40.0 * counts.get(i, 0) / peak}
+        for i in range(steps)
+    ]
+
+
+def _grouped(entries: tuple[ReadFirst, ...], names_shown: int = 6) -> list[dict[str, Any]]:
+    """One row per reason (why, question, message with numbers as #), naming the submissions that share it.
+
+    In a class of 200 the same syntax error or the same transposed V comes back many
+    times: one row that names them reads faster than a page of copies.
+    """
+    groups: dict[tuple[str, str, str], list[ReadFirst]] = {}
+    for e in entries:
+        groups.setdefault((e.why, e.question, _reason(e.where.replace(e.name, "<name>"))), []).append(e)
+    rows = []
+    for (why, question, _), members in groups.items():
+        names = [m.name[:40] for m in members]
+        shown = ", ".join(names[:names_shown]) + (
+            f" and {len(names) - names_shown} more" if len(names) > names_shown else ""
+        )
+        where = members[0].where if len(members) == 1 else members[0].where.replace(members[0].name, "<name>")
+        rows.append({"names": shown, "count": len(names), "why": why, "question": question, "where": where[:150]})
+    return rows
+
+
 def summary_context(summary: ClassSummary, title: str, top: int = 14) -> dict[str, Any]:
-    """Render context: flags for review first, bar geometry per question, and the top failure reasons."""
-    questions = []
-    for question in sorted(summary.marks):
-        counts = summary.marks[question]
-        peak = max(counts.values()) if counts else 1
-        bars = [
-            {"label": f"{score:g}", "count": count, "height": 40.0 * count / peak}
-            for score, count in sorted(counts.items())
-        ]
-        questions.append({"id": question, "bars": bars})
+    """Render context: what to read first, the totals, each question's mean and most common diagnosis."""
+    kinds = Counter(e.why for e in summary.read_first)
+    grouped = _grouped(summary.read_first)
     return {
         "title": title,
         "submissions": summary.submissions,
         "mean_total": f"{summary.mean_total:.2f}",
         "max_total": f"{summary.max_total:g}",
-        "questions": questions,
+        "histogram": _histogram(summary),
+        "questions": [
+            {
+                "id": q,
+                "mean": f"{summary.mean(q):.2f}",
+                "max": f"{(summary.question_max or {}).get(q, 0):g}",
+                "reason": (summary.top_reason(q) or ("", 0))[0],
+                "count": (summary.top_reason(q) or ("", 0))[1],
+            }
+            for q in sorted(summary.marks)
+        ],
+        "read_first": grouped[:top],
+        "read_first_counts": ", ".join(f"{n} {why}" for why, n in kinds.items()),
+        "more_read_first": max(len(grouped) - top, 0),
         "reasons": [
             {"question": q, "check": k, "reason": r, "count": c} for (q, k, r), c in summary.reasons.most_common(top)
         ],
         "more_reasons": max(len(summary.reasons) - top, 0),
-        "flags": [
-            {"name": n[:60], "question": q, "kind": k, "evidence": e[:160]} for n, q, k, e in summary.flags[:top]
-        ],
-        "more_flags": max(len(summary.flags) - top, 0),
     }
 
 
@@ -143,7 +237,7 @@ def write_summary(out: Path) -> tuple[Path, Path] | None:
     title = str(((results[0].get("extra_data") or {}).get("labgrade") or {}).get("lab_title", "Lab"))
     pdf_path = out / "summary.pdf"
     template = environment().get_template("summary.html.j2")
-    tops = (14, 8, 4)  # failure reasons listed, fewer at each step
+    tops = (14, 10, 7, 4)  # entries listed in each table, fewer at each step
     rendered = one_page_pdf(lambda level: template.render(**summary_context(summary, title, tops[level])), len(tops))
     atomic_write(pdf_path, rendered.pdf)
     return csv_path, pdf_path

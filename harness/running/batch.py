@@ -35,7 +35,7 @@ from harness import __version__
 from harness.atomic import atomic_write
 from harness.errors import UserError
 from harness.inputs.spec import Limits, Spec
-from harness.inputs.submission import Discovery, discover, load_submission
+from harness.inputs.submission import Discovery, Submission, discover, load_submission
 from harness.judging.grading import GradingOptions, grade_submission
 from harness.outputs.results import gradebook_rows, write_report
 from harness.untrusted.confine import die_with_parent
@@ -174,7 +174,9 @@ def _grade_one(path: str, name: str) -> Outcome:
             _STATE["sandbox"] = sandbox
             # Close it when this worker exits normally (multiprocessing runs its finalizers).
             multiprocessing.util.Finalize(sandbox, sandbox.close, exitpriority=10)
-        submission = replace(load_submission(Path(path), spec), name=name)
+        # Read once: the parent's reading (made for the resume check) travels into the fork.
+        loaded = _STATE.get("loaded", {}).get(path) or load_submission(Path(path), spec)
+        submission = replace(loaded, name=name)
         report = grade_submission(sandbox, spec, expectations, submission, options)
         write_report(out, report)
         return Outcome(name, report.status, report.score, report.max_score)
@@ -286,8 +288,10 @@ def grade_paths(
         names = unique_names(list(found.submissions))
         todo: list[tuple[str, str]] = []
         outcomes: list[Outcome] = []
+        loaded: dict[str, Submission] = {}  # a PDF report's text is extracted in a child: once per batch
         for path, name in zip(found.submissions, names, strict=True):
-            if not force and up_to_date(out, name, load_submission(path, spec).sha256, spec, expectations):
+            loaded[str(path)] = load_submission(path, spec)
+            if not force and up_to_date(out, name, loaded[str(path)].sha256, spec, expectations):
                 previous = json.loads((out / name / "results.json").read_text())
                 max_score = float(previous["extra_data"]["labgrade"].get("max_score", 0))
                 outcomes.append(Outcome(name, "skipped", float(previous.get("score", 0)), max_score))
@@ -295,7 +299,7 @@ def grade_paths(
                 todo.append((str(path), name))
         if outcomes:
             log(f"{len(outcomes)} submission(s) already graded with this spec, reference and harness: skipped")
-        _STATE.update(spec=spec, expectations=expectations, out=out, options=options)
+        _STATE.update(spec=spec, expectations=expectations, out=out, options=options, loaded=loaded)
         progress = Progress(len(todo), progress_stream or sys.stderr)
         if dask_scheduler:
             from harness.running.cluster import run_on_dask
@@ -307,6 +311,7 @@ def grade_paths(
             for sandbox in sandboxes:
                 sandbox.limits = spec.limits
             outcomes += _run(todo, jobs, progress, sandboxes)
+        _STATE.pop("loaded", None)  # this batch's readings: never a later batch's
         gradebook = None
         current = [out / name / "results.json" for name in names]
         rows = [json.loads(p.read_text()) for p in current if p.is_file()]

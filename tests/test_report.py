@@ -127,6 +127,33 @@ def test_a_stress_case_still_fits_one_page(results: dict) -> None:
     rendered = render_pdf(_stress(results))
     assert _pages(rendered.pdf) == 1
     assert rendered.level > 0  # it had to shorten
+    # its estimated length rules out the generous levels: they are never laid out (5 layouts before)
+    assert rendered.layouts <= 2
+
+
+def test_a_page_that_fits_is_laid_out_once(results: dict) -> None:
+    short = copy.deepcopy(results)
+    short["tests"] = short["tests"][:2]
+    rendered = render_pdf(short)
+    assert (rendered.level, rendered.layouts) == (0, 1)
+
+
+def test_pages_embed_the_compact_faces_and_fall_back_for_other_scripts(results: dict, tmp_path: Path) -> None:
+    """Two compact faces are embedded; a name in another script still prints, from the installed font."""
+    import io
+
+    from harness.outputs.fonts import FACES, font_face_css
+
+    rules, folder = font_face_css(tmp_path / "fonts")
+    assert folder is not None and rules.count("@font-face") == len(FACES) == 2
+    assert all((folder / face.file_name).stat().st_size < 150_000 for face in FACES)  # DejaVu Sans is 750 KB
+    named = copy.deepcopy(results)
+    named["extra_data"]["labgrade"]["name"] = "Ψυχή Καλή"
+    pdf = render_pdf(named).pdf
+    fonts = {str(f["/BaseFont"]) for page in PdfReader(io.BytesIO(pdf)).pages
+             for f in page["/Resources"]["/Font"].values() if "/BaseFont" in f.get_object()}  # fmt: skip
+    assert any("labgrade-sans" in f for f in fonts)
+    assert "Ψυχή" in _text(pdf)
 
 
 def test_student_text_cannot_change_the_layout_or_load_anything(results: dict, tmp_path: Path) -> None:

@@ -142,3 +142,45 @@ def report_context(results: dict[str, Any], fit: Fit = FITS[0]) -> dict[str, Any
             "unconfined": bool(prov.get("unconfined")),
         },
     }
+
+
+def _rows(text: str, per_row: float) -> float:
+    return float(max(1, -(-len(text) // max(int(per_row), 1)))) if text else 0.0
+
+
+def estimated_height(context: dict[str, Any]) -> float:
+    """A rough height of the page ``context`` describes, in points: rows of text times the font size.
+
+    It lets :func:`harness.outputs.onepage.one_page_pdf` start at the level
+    predicted to fit, and pick the next level from a measured spill, instead of
+    laying out every level in turn.  Widths are the report's (a body column of
+    about 150 mm; check lines indented 23 mm after their kind; boxes with padding)
+    and a DejaVu Sans character is about 0.55 em wide; the constant that turns
+    rows into page heights is measured on the example submissions' pages
+    (:data:`harness.outputs.onepage.SURE_OVERFLOW`).
+    """
+    fit: Fit = context["fit"]
+    per_row = 150.0 / (0.55 * fit.font_pt * 0.3528)
+    indented = per_row * 127.0 / 150.0
+    kind = per_row * 23.0 / 150.0 / 0.8  # the kind's column, in characters of the message's size
+    mm = 2.835  # points: paddings, margins and pictures do not shrink with the font
+    rows = 4.0 + sum(_rows(n, per_row * 1.2) for n in context["notes"]) + (1 if context["more_notes"] else 0)
+    fixed = 8 * mm + (3 * mm if context["flag_count"] else 0.0)
+    rows += 1.0 if context["flag_count"] else 0.0
+    for q in context["questions"]:
+        fixed += 2.6 * mm
+        rows += _rows(q["title"] + " mark: " + q["arithmetic"], per_row)
+        rows += _rows(q["headline"], per_row)
+        fixed += 2.3 * mm if q["headline"] else 0.0
+        for f in q["flags"]:
+            rows += _rows(f"Flagged for review ({f['kind']}): {f['evidence']}", per_row)
+            fixed += 1.6 * mm
+        for line in q["lines"]:
+            rows += _rows(" " * int(kind) + line["message"], per_row)
+            if line["hint"]:
+                rows += _rows("Hint: " + line["hint"], indented)
+                fixed += 2.5 * mm
+        rows += (0.9 if q["more"] else 0) + (0.9 if q["hidden"] else 0)
+        fixed += 14 * mm if q["plot"] else 0.0
+        rows += sum(_rows(t, per_row) for t in q["free_text"])
+    return rows * fit.font_pt * 1.25 + fixed

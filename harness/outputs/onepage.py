@@ -1,0 +1,151 @@
+"""One A4 page from HTML, at the cost of about one layout: the renderer every labgrade PDF goes through.
+
+Safety: WeasyPrint gets a URL fetcher that refuses every URL except the
+project's own template assets and its compact fonts, so even markup that got
+into a page could not load ``file:///etc/passwd`` or a remote image.
+
+Speed (issue 13: a page should cost about what a plain WeasyPrint page costs):
+- what does not change between pages is made once per process: the font
+  configuration with the compact faces (:mod:`harness.outputs.fonts`);
+- fitting starts at the most generous level that *could* fit: levels whose
+  estimated height surely overflows (more than :data:`SURE_OVERFLOW` of the
+  estimate's units a page, a bound measured on the examples' pages) are never
+  laid out, so a page of hostile length costs one or two layouts, not five;
+- when a layout spills over, the spill is *measured* (anchors at the start and
+  end of the body give its height) and the level predicted to fit is laid out
+  next, instead of trying every level in turn.  The prediction is checked by
+  the layout itself: a page that still spills goes one level further.
+
+One page, always: a page still too long after the last level keeps its first
+page, which holds the header, the total and the first questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
+
+from harness.inputs.assets import shipped_dir
+from harness.outputs.fonts import font_face_css
+
+TEMPLATES = shipped_dir("templates")
+START, END = "labgrade-start", "labgrade-end"  # the anchors templates put around their body's content
+SAFETY = 1.0  # predict generously: a miss costs one more layout, a level too far would cost the student text
+# Estimated heights (``size_at``) above this cannot fit one page: on the example submissions'
+# pages (levels 0-2) a page holds 740-862 units of :func:`harness.outputs.context.estimated_height`;
+# 900 leaves room, so no level that might have fitted is ever skipped.
+SURE_OVERFLOW = 900.0
+
+
+class AssetFetcher(URLFetcher):  # type: ignore[misc]
+    """A WeasyPrint URL fetcher that serves only files inside the templates folder (and the compact fonts).
+
+    Everything else (``file:///etc/passwd``, any http URL, a path that climbs out
+    of the allowed folders) is refused and listed in :attr:`refused`; WeasyPrint
+    then renders without the resource.
+    """
+
+    def __init__(self, *roots: Path) -> None:
+        super().__init__(allowed_protocols=("file",), fail_on_errors=False)
+        self.roots = tuple(r.resolve() for r in (roots or (TEMPLATES,)))
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        """Return the asset for ``url``, or refuse it."""
+        parsed = urlparse(url)
+        if parsed.scheme == "file":
+            path = Path(unquote(parsed.path)).resolve()
+            if any(path.is_relative_to(root) for root in self.roots) and path.is_file():
+                return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": _mime(path)})
+        self.refused.append(url[:200])
+        raise URLFetchingError(f"refused: {url[:80]}")
+
+
+def _mime(path: Path) -> str:
+    return {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".ttf": "font/ttf"}.get(
+        path.suffix, "text/plain"
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered PDF with the fit it needed, how many layouts it took, and any URL the fetcher refused."""
+
+    pdf: bytes
+    level: int
+    pages_before_cut: int
+    refused: tuple[str, ...]
+    layouts: int = 1
+
+
+@lru_cache(maxsize=1)
+def _shared() -> tuple[Any, list[Any]]:
+    """What every page of this process shares, made once: the font configuration and the compact faces' rules.
+
+    (Parsing ``report.css`` once here as well was measured: no gain, so the
+    templates keep linking it and stay complete on their own.)
+    """
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    config = FontConfiguration()
+    rules, folder = font_face_css()
+    if not rules or folder is None:
+        return config, []
+    return config, [CSS(string=rules, font_config=config, url_fetcher=AssetFetcher(folder))]
+
+
+def _spill(document: Any) -> float:
+    """How many pages' worth of content ``document`` holds (1.0 = exactly full), from its anchors."""
+    pages = document.pages
+    first = pages[0].anchors.get(START)
+    last = pages[-1].anchors.get(END)
+    if first is None or last is None:
+        return float(len(pages))
+    top = float(first[1])
+    usable = max(float(pages[0].height) - 2 * top, 1.0)  # top and bottom margins are about equal
+    return (len(pages) - 1) + (float(last[1]) - top) / usable
+
+
+def predict_level(spill: float, sizes: list[float], start: int) -> int:
+    """The first level after ``start`` whose estimated size brings ``spill`` pages under one."""
+    for level in range(start + 1, len(sizes)):
+        if spill * sizes[level] / max(sizes[start], 1e-9) <= SAFETY:
+            return level
+    return len(sizes) - 1
+
+
+def one_page_pdf(html_at: Callable[[int], str], levels: int, size_at: Callable[[int], float] | None = None) -> Rendered:
+    """Lay out the first level that could fit; while it spills over one page, lay out the level predicted to fit.
+
+    ``size_at(level)`` estimates the content's height at each level in the units
+    of :func:`harness.outputs.context.estimated_height`; without it, levels are
+    tried in turn from 0.  The last level's page 1 is kept if nothing fits.
+    """
+    from weasyprint import HTML
+
+    config, stylesheets = _shared()
+    fetcher = AssetFetcher()
+    sizes = [size_at(level) for level in range(levels)] if size_at else None
+    level = next((lv for lv, size in enumerate(sizes) if size <= SURE_OVERFLOW), levels - 1) if sizes else 0
+    layouts = 0
+    while True:
+        layouts += 1
+        document = HTML(string=html_at(level), base_url=str(TEMPLATES) + "/", url_fetcher=fetcher).render(
+            stylesheets=stylesheets, font_config=config
+        )
+        if len(document.pages) == 1 or level == levels - 1:
+            break
+        level = predict_level(_spill(document), sizes, level) if sizes else level + 1
+    pages = len(document.pages)
+    if pages > 1:
+        document = document.copy(document.pages[:1])
+    pdf = document.write_pdf()
+    assert isinstance(pdf, bytes)
+    return Rendered(pdf, level, pages, tuple(fetcher.refused), layouts)

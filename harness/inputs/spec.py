@@ -9,6 +9,7 @@ knows the questions of lab 1: a shorter or different lab loads the same way.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -153,6 +154,19 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class SimilaritySpec:
+    """The similarity pass's policy: the score from which a pair is listed for review, and the code every student got.
+
+    ``handed_out`` is the code the lab text gives to every student (signatures,
+    imports, a function to use): it is excluded from the comparison (MOSS's
+    base file), or everyone would match everyone.
+    """
+
+    threshold: float = 0.6
+    handed_out: str = ""
+
+
+@dataclass(frozen=True)
 class Spec:
     """A whole lab as validated data, with the hash that identifies its content."""
 
@@ -168,6 +182,7 @@ class Spec:
     sha256: str = field(repr=False)
     experiments_sha256: str = field(default="", repr=False)
     flags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict.fromkeys(FLAGS, "keep")))
+    similarity: SimilaritySpec = field(default_factory=SimilaritySpec)
 
     def question(self, question_id: str) -> QuestionSpec:
         """Return the question with id ``question_id`` (``KeyError`` if there is none)."""
@@ -656,6 +671,26 @@ def _read_flags(r: _Reader, raw: Any) -> dict[str, str]:
     return policies
 
 
+def _read_similarity(r: _Reader, raw: Any) -> SimilaritySpec:
+    """``similarity: {threshold: 0..1, handed_out: <Python source>}``; both optional."""
+    if raw is None:
+        return SimilaritySpec()
+    m = r.mapping(raw, ("similarity",), set(), {"threshold", "handed_out"})
+    if m is None:
+        return SimilaritySpec()
+    threshold = SimilaritySpec.threshold
+    if "threshold" in m:
+        threshold = r.number(m["threshold"], ("similarity", "threshold"), 0, strict=True)
+        if threshold > 1:
+            r.p.add(("similarity", "threshold"), f"expected a share between 0 and 1, got {_show(threshold)}")
+    handed_out = r.string(m["handed_out"], ("similarity", "handed_out")) if "handed_out" in m else ""
+    try:
+        ast.parse(handed_out)
+    except SyntaxError as exc:
+        r.p.add(("similarity", "handed_out"), f"expected Python source; line {exc.lineno}: {exc.msg}")
+    return SimilaritySpec(threshold=threshold, handed_out=handed_out)
+
+
 def _read_limits(r: _Reader, raw: Any) -> Limits:
     values = dict(LIMIT_DEFAULTS)
     if raw is not None:
@@ -680,7 +715,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
         doc.data,
         (),
         {"schema_version", "id", "title", "inputs", "experiments", "questions"},
-        {"limits", "total_marks", "flags"},
+        {"limits", "total_marks", "flags", "similarity"},
     )
     if top is None:
         raise SpecError(doc.path, problems.items)
@@ -713,6 +748,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
             problems.add(("total_marks",), f"declared {declared:g} but the questions' marks add up to {total:g}")
     limits = _read_limits(r, top.get("limits"))
     flags = _read_flags(r, top.get("flags"))
+    similarity = _read_similarity(r, top.get("similarity"))
     if problems.items:
         raise SpecError(doc.path, problems.items)
     return Spec(
@@ -728,6 +764,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
         sha256=sha256,
         experiments_sha256=content_hash({"inputs": top["inputs"], "experiments": top["experiments"]}),
         flags=MappingProxyType(flags),
+        similarity=similarity,
     )
 
 

@@ -183,4 +183,5 @@ def grade_submission(
         execution_time=time.perf_counter() - started,
         provenance=provenance,
         student_seconds=sum(c.call_s for obs in observations.values() for c in obs.calls.values()),
+        call_seconds={obs.name: {label: c.call_s for label, c in obs.calls.items()} for obs in observations.values()},
     )

@@ -142,6 +142,9 @@ class GradeReport:
     execution_time: float
     provenance: Provenance
     student_seconds: float = 0.0
+    # Each function's calls and their own run time (``default@s0``, ``lr0``...): what the call plan
+    # cost, for the benchmark's comparison with other plans; never part of a mark.
+    call_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def flags(self) -> tuple[Flag, ...]:
@@ -209,6 +212,10 @@ class GradeReport:
                     "max_score": self.max_score,
                     "flags": [f.to_dict() for f in self.flags],
                     "student_seconds": round(self.student_seconds, 4),
+                    "call_seconds": {
+                        name: {label: round(s, 4) for label, s in calls.items()}
+                        for name, calls in self.call_seconds.items()
+                    },
                     "provenance": {
                         **vars(self.provenance),
                         "devices": list(self.provenance.devices),

@@ -6,7 +6,6 @@ and exit code 2; anything else is our bug: a traceback and exit code 3.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import traceback
@@ -147,62 +146,56 @@ def reference_build(config_file: Path | None, force: bool, **options: Any) -> No
 @click.option(
     "--seeds", type=click.IntRange(1), default=16, show_default=True, help="Seeds for the many-seed comparison."
 )
-@click.option("--reports", type=click.IntRange(1), default=16, show_default=True, help="Reports in the PDF batch.")
 @click.option(
     "--submissions", type=click.IntRange(0), default=200, show_default=True, help="Generated class size (0: skip)."
 )
 @click.option("--dask/--no-dask", default=True, show_default=True, help="Also time the Dask path on a LocalCluster.")
-@click.option(
-    "--cache-dir", type=click.Path(path_type=Path), default=None, help="Reference cache (default: the user's cache)."
-)
-def bench(epochs: int, seeds: int, reports: int, submissions: int, dask: bool, cache_dir: Path | None) -> None:
+def bench(epochs: int, seeds: int, submissions: int, dask: bool) -> None:
     """Measure speed against baselines, side by side, and print the ratios."""
-    import tempfile
-
-    from harness.running.bench import bench_check, bench_reference, bench_reports, format_check, format_rows
+    from harness.running.bench import bench_check, bench_reference, format_check, format_rows
 
     correct = Path(__file__).resolve().parent.parent / "submissions" / "correct.py"
     click.echo(format_check(bench_check(correct, 5, _log)))
     rows = bench_reference(epochs, seeds, _log)
     click.echo(format_rows(rows, epochs))
-    with tempfile.TemporaryDirectory() as out:
-        sample = Path(__file__).resolve().parent.parent / "submissions" / "loops-over-rank"
-        args = ["grade", str(sample), "--out", out, "--no-pdf"]
-        if cache_dir is not None:
-            args += ["--cache-dir", str(cache_dir)]
-        _log("bench: grading one submission for a results.json to render")
-        with contextlib.redirect_stdout(sys.stderr):  # keep the benchmark's own output clean
-            code = main(args)
-        if code != ExitCode.OK:
-            raise UserError("bench: could not grade the sample submission")
-        rows = bench_reports(Path(out) / "loops-over-rank" / "results.json", reports, _log)
-        click.echo(format_rows(rows, 1, unit="ms/report"))
     if submissions:
-        _bench_batches(submissions, dask)
+        _bench_class(submissions, dask)
 
 
-def _bench_batches(submissions: int, dask: bool) -> None:
+def _bench_class(submissions: int, dask: bool) -> None:
+    """A generated class (independent students, planted copies): grading, pages, similarity, each against a baseline."""
+    import tempfile
+
     import torch
 
     from harness.running.bench import bench_batch, format_batch, fresh_interpreter_seconds
+    from harness.running.classgen import generate_class
+    from harness.running.pagebench import bench_pages, format_pages
+    from harness.running.simbench import bench_similarity, format_similarity
 
     torch.set_num_threads(1)  # workers are forked from this process
     baseline = fresh_interpreter_seconds()
     cores = os.cpu_count() or 1
-    rows = [bench_batch(submissions, cores, _log, label=f"local, --jobs {cores}")]
-    if dask:
-        try:
-            from distributed import LocalCluster
-        except ImportError:
-            _log("bench: dask not installed; skipping the cluster path")
-        else:
-            with LocalCluster(
-                n_workers=cores, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
-            ) as cluster:  # type: ignore[no-untyped-call]
-                rows.append(
-                    bench_batch(submissions, cores, _log, dask_scheduler=cluster.scheduler_address, label="dask")
-                )
-    click.echo(format_batch(rows, baseline))
+    with tempfile.TemporaryDirectory(prefix="labgrade-bench-class-") as tmp:
+        folder = Path(tmp)
+        (folder / "in").mkdir()
+        generated = generate_class(folder / "in", submissions)
+        rows = [bench_batch(folder / "in", folder / "out", cores, _log, label=f"local, --jobs {cores}")]
+        if dask:
+            try:
+                from distributed import LocalCluster
+            except ImportError:
+                _log("bench: dask not installed; skipping the cluster path")
+            else:
+                with LocalCluster(
+                    n_workers=cores, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+                ) as cluster:  # type: ignore[no-untyped-call]
+                    address = cluster.scheduler_address
+                    dask_out = folder / "out-dask"
+                    rows.append(bench_batch(folder / "in", dask_out, cores, _log, address, label="dask"))
+        click.echo(format_batch(rows, baseline))
+        click.echo(format_pages(bench_pages(folder / "out", _log)))
+        click.echo(format_similarity(bench_similarity(folder / "in", generated, _log)))
 
 
 def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:
@@ -224,6 +217,13 @@ def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:
     "--single", is_flag=True, help="Each PATH is one submission, even a folder of several files (Gradescope)."
 )
 @click.option("--dask-scheduler", default=None, metavar="tcp://HOST:PORT", help="Grade on a Dask distributed cluster.")
+@click.option(
+    "--compare-with",
+    "compare_with",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A folder of known sources (last year's class, solutions found online) to compare with; never graded.",
+)
 @data_options
 def grade(
     paths: tuple[Path, ...],
@@ -235,6 +235,7 @@ def grade(
     no_pdf: bool,
     single: bool,
     dask_scheduler: str | None,
+    compare_with: tuple[Path, ...],
     config_file: Path | None,
     **options: Any,
 ) -> None:
@@ -254,6 +255,9 @@ def grade(
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:  # a typo must not look like success in a script: nothing starts, nothing is written
         raise UserError(f"{', '.join(missing)}: no such file or folder")
+    not_folders = [str(p) for p in compare_with if not p.is_dir()]
+    if not_folders:
+        raise UserError(f"--compare-with {', '.join(not_folders)}: expected a folder of known sources")
     torch.set_num_threads(1)  # before any torch op: workers are forked from this process
     config = _config(config_file, **options)
     workers = jobs or os.cpu_count() or 1
@@ -290,6 +294,7 @@ def grade(
         single=single,
         dask_scheduler=dask_scheduler,
         sandboxes=sandboxes,
+        compare_with=compare_with,
     )
     graded = [o for o in summary.outcomes if o.status in ("graded", "error")]
     if graded and not no_pdf:

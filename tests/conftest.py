@@ -117,6 +117,10 @@ def grade_file(path: Path, spec, expectations, box, seed: int = 0):
     return grade_submission(box, spec, expectations, load_submission(path), GradingOptions(seed=seed))
 
 
+# What legitimately differs between two runs of the same grade: when, and how long student code took.
+VOLATILE = ("graded_at", "student_seconds", "call_seconds")
+
+
 def comparable_results(out: Path, drop: tuple[str, ...] = ()) -> dict[str, dict]:
     """Every OUT/*/results.json without what legitimately differs between runs (times, date, ``drop``)."""
     import json
@@ -126,7 +130,7 @@ def comparable_results(out: Path, drop: tuple[str, ...] = ()) -> dict[str, dict]
         data = json.loads(path.read_text())
         data.pop("execution_time")
         meta = data["extra_data"]["labgrade"]
-        for key in ("graded_at", "student_seconds", *drop):
+        for key in (*VOLATILE, *drop):
             meta.pop(key)
         found[path.parent.name] = data
     return found

@@ -146,7 +146,10 @@ def test_comments_do_not_change_the_spec_hash(tmp_path: Path) -> None:
             'questions[0].function.params[0].passed (line 16): expected one of keyword, position, got "positional"',
         ),
         ("flag-policy-unknown.yaml", 'flags.reported_not_from_code (line 5): expected one of keep, zero, got "halve"'),
-        ("similarity-threshold-above-one.yaml", "similarity.threshold (line 5): expected a share between 0 and 1, got 60"),
+        (
+            "similarity-threshold-above-one.yaml",
+            "similarity.threshold (line 5): expected a share between 0 and 1, got 60",
+        ),
         ("similarity-handed-out-not-python.yaml", "similarity.handed_out (line 5): expected Python source; line 1:"),
     ],
 )

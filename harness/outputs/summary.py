@@ -3,8 +3,9 @@
 Built from the per-submission results.json files only (the same data the PDFs
 use), written as ``OUT/summary.csv`` and a one-page ``OUT/summary.pdf``.  It leads
 with what an instructor acts on: the submissions to open first, each with why and
-where to look (a flag with its evidence, a submission that could not be graded, a
-grade that rests on a recovered form), then the distribution of totals and each
+where to look (a flag with its evidence, a pair of submissions whose code is
+unusually similar, from ``OUT/similarity.csv``, a submission that could not be
+graded, a grade that rests on a recovered form), then the distribution of totals and each
 question's mean with its most common diagnosis.  Failure reasons are grouped after
 replacing numbers by ``#``, so "row 2 of U never changes" and "row 1 of U never
 changes" count as one reason.
@@ -27,7 +28,7 @@ from harness.atomic import atomic_write
 _NUMBER = re.compile(r"-?\d+\.\d+(e[-+]?\d+)?|-?\d+e[-+]?\d+|\d{3,}")
 
 #: Why a submission is worth opening first, most urgent first (the order of the list).
-READ_FIRST = ("flag", "not graded", "recovered form")
+READ_FIRST = ("flag", "similar", "not graded", "recovered form")
 
 
 @dataclass(frozen=True)
@@ -105,13 +106,40 @@ def _read_first(result: dict[str, Any], name: str) -> list[ReadFirst]:
     return out
 
 
-def summarise(results: list[dict[str, Any]]) -> ClassSummary:
-    """Count totals, marks per question and failure reasons (diagnoses split into their findings)."""
+def similar_pairs(out: Path) -> list[ReadFirst]:
+    """The pairs ``OUT/similarity.csv`` marks as flagged, best first (none when the file is absent or unreadable)."""
+    path = out / "similarity.csv"
+    try:
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    pairs = []
+    for row in rows:
+        if str(row.get("flagged", "")).strip().lower() not in ("1", "true", "yes"):
+            continue
+        a, b = str(row.get("a", "?")), str(row.get("b", "?"))
+        try:
+            score = f"{float(row.get('score') or 0):.0%}"
+        except ValueError:
+            score = "?"
+        where = (
+            f"{score} of the shorter one's distinctive code matches (lines {row.get('a_lines', '')} of {a};"
+            f" {row.get('b_lines', '')} of {b}): side by side in similarity.html"
+        )
+        pairs.append(ReadFirst(f"{a} ~ {b}", "similar", "", where))
+    return pairs
+
+
+def summarise(results: list[dict[str, Any]], similar: list[ReadFirst] | None = None) -> ClassSummary:
+    """Count totals, marks per question and failure reasons (diagnoses split into their findings).
+
+    ``similar`` are the class's similar pairs (:func:`similar_pairs`), listed to read first.
+    """
     marks: dict[str, Counter[float]] = {}
     reasons: Counter[tuple[str, str, str]] = Counter()
     totals = []
     max_total = 0.0
-    read_first: list[ReadFirst] = []
+    read_first: list[ReadFirst] = list(similar or [])
     question_max: dict[str, float] = {}
     for r in results:
         totals.append(float(r.get("score", 0)))
@@ -135,7 +163,10 @@ def summarise(results: list[dict[str, Any]]) -> ClassSummary:
                 for item in items:
                     reasons[(number, str(c.get("kind", "")), _reason(str(item)))] += 1
     mean = sum(totals) / len(totals) if totals else 0.0
-    read_first.sort(key=lambda e: (READ_FIRST.index(e.why), e.name, e.question))
+    order = {id(e): i for i, e in enumerate(read_first)}  # similar pairs keep their order: best first
+    read_first.sort(
+        key=lambda e: (READ_FIRST.index(e.why), order[id(e)] if e.why == "similar" else 0, e.name, e.question)
+    )
     return ClassSummary(len(results), mean, max_total, marks, reasons, tuple(read_first), tuple(totals), question_max)
 
 
@@ -182,7 +213,9 @@ def _grouped(entries: tuple[ReadFirst, ...], names_shown: int = 6) -> list[dict[
     """
     groups: dict[tuple[str, str, str], list[ReadFirst]] = {}
     for e in entries:
-        groups.setdefault((e.why, e.question, _reason(e.where.replace(e.name, "<name>"))), []).append(e)
+        # a similar pair is its own reason: two pairs never share their evidence
+        reason = e.where if e.why == "similar" else _reason(e.where.replace(e.name, "<name>"))
+        groups.setdefault((e.why, e.question, reason), []).append(e)
     rows = []
     for (why, question, _), members in groups.items():
         names = [m.name[:40] for m in members]
@@ -232,7 +265,7 @@ def write_summary(out: Path) -> tuple[Path, Path] | None:
     results = load_results(out)
     if not results:
         return None
-    summary = summarise(results)
+    summary = summarise(results, similar_pairs(out))
     csv_path = out / "summary.csv"
     atomic_write(csv_path, summary_csv(summary))
     title = str(((results[0].get("extra_data") or {}).get("labgrade") or {}).get("lab_title", "Lab"))

@@ -24,7 +24,7 @@ import sys
 import time
 import traceback
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
@@ -38,6 +38,7 @@ from harness.inputs.spec import Limits, Spec
 from harness.inputs.submission import Discovery, Submission, discover, load_submission
 from harness.judging.grading import GradingOptions, grade_submission
 from harness.outputs.results import gradebook_rows, write_report
+from harness.running.similar import known_sources, similarity_pass
 from harness.untrusted.confine import die_with_parent
 from harness.untrusted.sandbox import Sandbox
 from reference.expectations import Expectations
@@ -267,6 +268,7 @@ def grade_paths(
     single: bool = False,
     dask_scheduler: str | None = None,
     sandboxes: list[Sandbox] | None = None,
+    compare_with: Sequence[Path] = (),
 ) -> BatchSummary:
     """Grade every submission found under ``paths`` into ``out`` (see the module docstring).
 
@@ -275,6 +277,8 @@ def grade_paths(
     (:mod:`harness.running.cluster`); results come back here and follow the same rules.
     ``sandboxes`` are zygotes launched before the spec and reference were loaded (see
     :func:`launch_sandboxes`): each worker takes one instead of starting its own.
+    Afterwards the class's code is compared (:mod:`harness.running.similar`), with the
+    known sources in ``compare_with``, into ``OUT/similarity.csv`` and ``similarity.html``.
     """
     sandboxes = list(sandboxes or [])
     started = time.monotonic()
@@ -318,6 +322,10 @@ def grade_paths(
         if rows:
             gradebook = out / "gradebook.csv"
             atomic_write(gradebook, gradebook_rows(rows, [q.id for q in spec.questions]))
+        known = known_sources(compare_with, spec)
+        if len(names) + len(known) >= 2:
+            by_name = {name: loaded[str(path)] for path, name in zip(found.submissions, names, strict=True)}
+            similarity_pass(out, by_name, known, spec, log)
     return BatchSummary(tuple(outcomes), found.ignored, gradebook, time.monotonic() - started)
 
 

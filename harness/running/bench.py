@@ -179,39 +179,6 @@ def format_check(row: CheckBench) -> str:
     )
 
 
-def bench_reports(results_path: Path, copies: int, log: Callable[[str], None]) -> list[BenchRow]:
-    """Time feedback PDFs: one warm render, and a batch on all cores against one core.
-
-    Rows are in seconds per report (``epochs`` = 1 when formatted).
-    """
-    import json
-    import shutil
-    import tempfile
-
-    from harness.outputs.report import render_pdf, write_many
-
-    results = json.loads(results_path.read_text())
-    render_pdf(results)  # warm: fonts and templates loaded
-    warm, _ = _timed(lambda: render_pdf(results))
-    rows = [BenchRow("one report, warm", warm, warm, 0.0)]
-    folder = Path(tempfile.mkdtemp(prefix="labgrade-bench-"))
-    try:
-        paths = []
-        for i in range(copies):
-            target = folder / f"s{i}" / "results.json"
-            target.parent.mkdir()
-            shutil.copy(results_path, target)
-            paths.append(target)
-        log(f"bench: {copies} reports on one core")
-        serial, _ = _timed(lambda: write_many(paths, jobs=1))
-        log(f"bench: {copies} reports on all cores")
-        parallel, _ = _timed(lambda: write_many(paths))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    rows.append(BenchRow(f"{copies} reports: 1 core vs all", serial / copies, parallel / copies, 0.0))
-    return rows
-
-
 def format_rows(rows: list[BenchRow], epochs: int, unit: str = "ms/ep") -> str:
     """A side-by-side table of baseline and candidate with the ratio (times per ``unit``)."""
     lines = [
@@ -228,33 +195,6 @@ def format_rows(rows: list[BenchRow], epochs: int, unit: str = "ms/ep") -> str:
 
 # --- batch grading -------------------------------------------------------------------------------
 
-_MIX = (
-    ("correct.py", 8),
-    ("transposed-v.py", 2),
-    ("ignores-lr.py", 2),
-    ("loops-over-rank/report.py", 2),
-    ("syntax-error.py", 1),
-)
-
-
-def generate_class(folder: Path, count: int) -> list[Path]:
-    """Write ``count`` submissions: a mix of correct, buggy and slow ones, each with distinct content.
-
-    "Slow" ones are correct implementations that do needless work per element, the way
-    students' code often does.
-    """
-    root = Path(__file__).resolve().parents[2] / "submissions"
-    pool = [name for name, weight in _MIX for _ in range(weight)]
-    made = []
-    for i in range(count):
-        source = (root / pool[i % len(pool)]).read_text()
-        if i % 5 == 4 and pool[i % len(pool)] == "correct.py":
-            source = source.replace("e = A[r, c] - U[r] @ V[c]", "e = float(A[r, c]) - float((U[r] * V[c]).sum())")
-        path = folder / f"student{i:04d}.py"
-        path.write_text(f"# submission {i}\n{source}")
-        made.append(path)
-    return made
-
 
 def fresh_interpreter_seconds(repeats: int = 5) -> float:
     """The baseline's cost per submission: a new Python that imports torch (as a new kernel does)."""
@@ -269,6 +209,20 @@ def fresh_interpreter_seconds(repeats: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
+# The call plan before issue 13: every function ran its three seeds, ``lr=0`` and (masked) the
+# changed-mask probe at full length, plus ``num_epochs=0``.
+OLD_PLAN_FULL_CALLS = 4
+
+
+def old_plan_seconds(call_seconds: dict[str, dict[str, float]]) -> float:
+    """What the old call plan would have spent on one submission, from this run's own full-length calls."""
+    total = 0.0
+    for calls in call_seconds.values():
+        full = calls.get("default@s0", 0.0)
+        total += full * (OLD_PLAN_FULL_CALLS + ("mask_changed" in calls)) + calls.get("epochs0", 0.0)
+    return total
+
+
 @dataclass(frozen=True)
 class BatchBench:
     """One batch run: wall time, the students' own compute, and the derived figures."""
@@ -279,11 +233,17 @@ class BatchBench:
     student_s: float
     cores: int
     setup_s: float = 0.0  # spec, reference and sandboxes (these start while the reference loads), not in wall
+    old_plan_s: float = 0.0  # the students' compute under the old call plan (from this run's full calls)
 
     @property
     def floor_s(self) -> float:
         """The compute floor: the student functions' own time divided by the cores."""
         return self.student_s / self.cores
+
+    @property
+    def old_floor_s(self) -> float:
+        """The old call plan's compute floor: what grading could at best take before issue 13."""
+        return self.old_plan_s / self.cores
 
     @property
     def overhead_per_submission_s(self) -> float:
@@ -292,17 +252,20 @@ class BatchBench:
 
 
 def bench_batch(
-    count: int, jobs: int, log: Callable[[str], None], dask_scheduler: str | None = None, label: str = "local"
+    inputs: Path,
+    out: Path,
+    jobs: int,
+    log: Callable[[str], None],
+    dask_scheduler: str | None = None,
+    label: str = "local",
 ) -> BatchBench:
-    """Grade ``count`` generated submissions with ``jobs`` workers (or on a Dask cluster); time it.
+    """Grade the submissions in ``inputs`` into ``out`` with ``jobs`` workers (or on a Dask cluster); time it.
 
     As in ``labgrade grade``, the sandboxes are launched first and start while the
     spec and reference load; that set-up is timed and reported on its own, the batch
     (``grade_paths``: workers, sandboxes in use, grading, results, gradebook) is ``wall``.
     """
     import json
-    import shutil
-    import tempfile
 
     from harness.inputs.config import load_config
     from harness.inputs.lab import load_lab
@@ -315,36 +278,38 @@ def bench_batch(
     for sandbox in sandboxes:
         sandbox.start()
     setup = time.perf_counter() - setup_started
-    folder = Path(tempfile.mkdtemp(prefix="labgrade-bench-class-"))
-    try:
-        (folder / "in").mkdir()
-        generate_class(folder / "in", count)
-        log(f"bench: grading {count} generated submissions ({label}, {jobs} worker(s))")
-        start = time.perf_counter()
-        grade_paths(
-            [folder / "in"], folder / "out", spec, expectations, GradingOptions(), lambda _m: None,
-            jobs=jobs, dask_scheduler=dask_scheduler, sandboxes=sandboxes,
-        )  # fmt: skip
-        wall = time.perf_counter() - start
-        student = 0.0
-        for path in (folder / "out").glob("*/results.json"):
-            student += float(json.loads(path.read_text())["extra_data"]["labgrade"].get("student_seconds", 0))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return BatchBench(label, count, wall, student, jobs, setup)
+    count = sum(1 for _ in inputs.iterdir())
+    log(f"bench: grading {count} generated submissions ({label}, {jobs} worker(s))")
+    start = time.perf_counter()
+    grade_paths(
+        [inputs], out, spec, expectations, GradingOptions(), lambda _m: None,
+        jobs=jobs, dask_scheduler=dask_scheduler, sandboxes=sandboxes,
+    )  # fmt: skip
+    wall = time.perf_counter() - start
+    student = old = 0.0
+    for path in out.glob("*/results.json"):
+        meta = json.loads(path.read_text())["extra_data"]["labgrade"]
+        student += float(meta.get("student_seconds", 0))
+        old += old_plan_seconds(meta.get("call_seconds", {}))
+    return BatchBench(label, count, wall, student, jobs, setup, old)
 
 
 def format_batch(rows: list[BatchBench], baseline_s: float) -> str:
-    """The batch figures side by side with their baselines."""
+    """The batch figures side by side with their baselines: the old plan's floor, and a fresh interpreter."""
     lines = [
-        f"{'batch':<28} {'set-up':>7} {'wall':>9} {'floor':>9} {'wall/floor':>11} {'overhead/sub':>13} "
-        f"{'fresh python/sub':>17} {'ratio':>7}"
+        f"{'batch':<28} {'set-up':>7} {'wall':>8} {'floor':>8} {'old floor':>10} {'wall/old':>9} "
+        f"{'wall/floor':>11} {'overhead/sub':>13} {'fresh python/sub':>17} {'ratio':>7}"
     ]
     for r in rows:
         ratio = baseline_s / r.overhead_per_submission_s if r.overhead_per_submission_s else float("inf")
         lines.append(
-            f"{r.label + f' ({r.submissions} subs)':<28} {r.setup_s:>6.1f}s {r.wall_s:>8.1f}s {r.floor_s:>8.1f}s "
+            f"{r.label + f' ({r.submissions} subs)':<28} {r.setup_s:>6.1f}s {r.wall_s:>7.1f}s {r.floor_s:>7.1f}s "
+            f"{r.old_floor_s:>9.1f}s {r.wall_s / max(r.old_floor_s, 1e-9):>8.2f}x "
             f"{r.wall_s / max(r.floor_s, 1e-9):>10.2f}x {1000 * r.overhead_per_submission_s:>10.0f} ms "
             f"{1000 * baseline_s:>14.0f} ms {ratio:>6.1f}x"
         )
+    lines.append(
+        "  old floor: the students' compute under the call plan before issue 13 (3 seeds, lr=0 and the mask"
+        " probe at full length), from this run's own full-length calls, divided by the cores"
+    )
     return "\n".join(lines)

@@ -68,6 +68,16 @@ LAB_ALGORITHM_KINDS = frozenset({"correct", "slow-correct"})
 CORRECT_KINDS = LAB_ALGORITHM_KINDS | {"correct-temp-copy", "correct-draw-order"}
 COPY_SHARE = 0.03  # planted copies by default, as a share of the class
 INDEPENDENCE_LIMIT = 0.5  # an independent student shares at most this share of lines with an earlier one
+# ... and writes the heart of the algorithm (the loops, the error, the update, the mask test) in at
+# least this many respects differently from every earlier one: two students who chose alike at
+# (nearly) every point of the loop wrote the same program, which no detector can tell from a
+# renamed copy (line sharing alone let such pairs through: their names, layout and extras differed,
+# their loops were the same token for token).
+MIN_STRUCTURAL_DIFFERENCES = 3
+STRUCTURAL = (
+    "epoch_loop", "cells", "factor_bound", "error", "slices", "pred_var", "update", "product", "mask",
+    "sharing", "progress", "loss_history", "masked_error", "masked_product", "slow",
+)  # fmt: skip
 _REDRAWS = 40
 
 
@@ -78,6 +88,9 @@ class GeneratedClass:
     paths: tuple[Path, ...]
     copies: tuple[tuple[str, str], ...]
     kinds: dict[str, str]
+    # copies whose code was also edited (one detail of the algorithm rewritten, beyond renaming,
+    # reformatting, comments, order and extra functions): the hard cases for a detector
+    edited: tuple[str, ...] = ()
 
 
 # --- choices -----------------------------------------------------------------------------------
@@ -1243,16 +1256,35 @@ def _slots(rng: random.Random, count: int, copies: int) -> list[bool]:
     return [i in positions for i in range(count)]
 
 
-def _independent(rng: random.Random, kind: str, index: int, earlier: Sequence[frozenset[str]]) -> tuple[Student, str]:
-    """A new student who shares at most ``INDEPENDENCE_LIMIT`` of its lines with any earlier one (redrawn if not)."""
+def _loop_choices(algo: Algo) -> tuple[Any, ...]:
+    """The choices that shape the loop as written: a slow error form replaces the error's own choices."""
+    overridden = {"error", "masked_error", "slices", "pred_var"} if algo.slow else set()
+    return tuple(f"slow:{algo.slow}" if name in overridden else getattr(algo, name) for name in STRUCTURAL)
+
+
+def structural_differences(a: Algo, b: Algo) -> int:
+    """How many of the choices that shape the algorithm's loop (:data:`STRUCTURAL`) two students made differently."""
+    return sum(x != y for x, y in zip(_loop_choices(a), _loop_choices(b), strict=True))
+
+
+def _independent(
+    rng: random.Random, kind: str, index: int, earlier: Sequence[tuple[frozenset[str], Algo]]
+) -> tuple[Student, str]:
+    """A new student independent of every earlier one (redrawn if not).
+
+    Independent: it shares at most ``INDEPENDENCE_LIMIT`` of its lines with any earlier
+    student, and writes its loop differently from each in at least ``MIN_STRUCTURAL_DIFFERENCES`` respects.
+    """
     best: tuple[float, Student, str] | None = None
     for _ in range(_REDRAWS):
         student = draw_student(rng, kind)
         source = render(student, index)
         lines = code_lines(source)
-        worst = max((len(lines & e) / max(min(len(lines), len(e)), 1) for e in earlier), default=0.0)
-        if worst <= INDEPENDENCE_LIMIT:
+        worst = max((len(lines & e) / max(min(len(lines), len(e)), 1) for e, _ in earlier), default=0.0)
+        alike = any(structural_differences(student.algo, a) < MIN_STRUCTURAL_DIFFERENCES for _, a in earlier)
+        if worst <= INDEPENDENCE_LIMIT and not alike:
             return student, source
+        worst += 1.0 if alike else 0.0
         if best is None or worst < best[0]:
             best = (worst, student, source)
     assert best is not None
@@ -1275,9 +1307,10 @@ def generate_class(folder: Path, count: int, seed: int = 0, copies: int | None =
     kinds_left = _kind_order(rng, count - n_copies)
     is_copy = _slots(rng, count, n_copies)
     students: dict[str, Student] = {}
-    seen: list[frozenset[str]] = []
+    seen: list[tuple[frozenset[str], Algo]] = []
     paths: list[Path] = []
     planted: list[tuple[str, str]] = []
+    edited: list[str] = []
     kinds: dict[str, str] = {}
     for i in range(count):
         stem = f"student{i:04d}"
@@ -1287,10 +1320,12 @@ def generate_class(folder: Path, count: int, seed: int = 0, copies: int | None =
             student = disguise(students[original], rng)
             source = render(student, i)
             planted.append((stem, original))
+            if replace(student.algo, extras=()) != replace(students[original].algo, extras=()):
+                edited.append(stem)
         else:
             kind = kinds_left.pop(0)
             student, source = _independent(rng, kind, i, seen)
-            seen.append(code_lines(source))
+            seen.append((code_lines(source), student.algo))
             if kind == "syntax-error":
                 source = _break(source, rng, student.look.names.U)
             else:
@@ -1299,4 +1334,4 @@ def generate_class(folder: Path, count: int, seed: int = 0, copies: int | None =
         path = folder / f"{stem}.py"
         path.write_text(source, encoding="utf-8")
         paths.append(path)
-    return GeneratedClass(tuple(paths), tuple(planted), kinds)
+    return GeneratedClass(tuple(paths), tuple(planted), kinds, tuple(edited))

@@ -1,0 +1,68 @@
+"""The class's similarity pass: the code each submission was graded on, compared, into OUT/similarity.*.
+
+Runs in the trusted parent after a batch, over what grading itself read (the
+definitions taken from each file, notebook or report listing, so a copy hidden
+in a notebook or a PDF report is compared like any file), plus known sources
+given with ``--compare-with`` (last year's class, solutions found online),
+which are compared with the class but never graded.  The code the lab hands
+out (the spec's ``similarity.handed_out``) is excluded, so every student does
+not match every other.  A pair is for a human to read: it never changes a mark.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from harness.inputs.spec import Spec
+from harness.inputs.submission import Submission, discover, load_submission
+from harness.judging.similarity import SimilarityReport, Source, find_similar
+from harness.outputs.similarity_report import write_similarity
+
+
+def graded_code(submission: Submission) -> str:
+    """The definitions grading ran, as one source (units that do not parse on their own are left out)."""
+    parts = []
+    for unit in submission.units:
+        try:
+            ast.parse(unit.code)
+        except (SyntaxError, ValueError):
+            continue
+        parts.append(unit.code.rstrip() + "\n")
+    return "\n".join(parts)
+
+
+def class_sources(loaded: Mapping[str, Submission]) -> list[Source]:
+    """One :class:`Source` per graded submission, named as in the gradebook."""
+    return [Source(name, graded_code(sub)) for name, sub in sorted(loaded.items())]
+
+
+def known_sources(folders: Sequence[Path], spec: Spec) -> list[Source]:
+    """Sources from ``--compare-with`` folders, named ``known:<folder>/<entry>``.
+
+    Each entry of a folder is one source, read the way a submission is (a file, a
+    notebook, a report, or a folder holding one): a folder of solutions found
+    online is many sources, not one submission.
+    """
+    sources = []
+    for folder in folders:
+        for path in discover(sorted(folder.iterdir())).submissions:
+            label = path.relative_to(folder) if path.is_relative_to(folder) else path.name
+            sources.append(Source(f"known:{folder.name}/{label}", graded_code(load_submission(path, spec)), known=True))
+    return sources
+
+
+def similarity_pass(
+    out: Path, loaded: Mapping[str, Submission], known: Sequence[Source], spec: Spec, log: Callable[[str], None]
+) -> SimilarityReport:
+    """Compare the class (and the known sources); write ``OUT/similarity.csv`` and ``OUT/similarity.html``."""
+    sources = [*class_sources(loaded), *known]
+    report = find_similar(sources, [spec.similarity.handed_out], spec.similarity.threshold)
+    _, html_path = write_similarity(out, report, sources)
+    flagged = sum(1 for p in report.pairs if p.flagged)
+    log(
+        f"similarity: {flagged} pair(s) at or above {spec.similarity.threshold:g} among {len(sources)} source(s)"
+        f" in {report.seconds:.1f} s: {html_path}"
+    )
+    return report

@@ -81,7 +81,7 @@ def strip(
     return Strip(
         width=width,
         height=height,
-        ticks=tuple(x(s) for s in samples),
+        ticks=tuple(sorted({round(x(s), 1) for s in samples})),  # ticks closer than 0.1 px are one tick
         band=(x(lo), x(hi)),
         bound=x(bound) if bound is not None else None,
         markers=tuple(markers),

@@ -218,8 +218,10 @@ def old_plan_seconds(call_seconds: dict[str, dict[str, float]]) -> float:
     """What the old call plan would have spent on one submission, from this run's own full-length calls."""
     total = 0.0
     for calls in call_seconds.values():
-        full = calls.get("default@s0", 0.0)
-        total += full * (OLD_PLAN_FULL_CALLS + ("mask_changed" in calls)) + calls.get("epochs0", 0.0)
+        full = [s for label, s in calls.items() if label.startswith("default@")]  # one per seed run
+        if full:
+            mean = sum(full) / len(full)
+            total += mean * (OLD_PLAN_FULL_CALLS + ("mask_changed" in calls)) + calls.get("epochs0", 0.0)
     return total
 
 

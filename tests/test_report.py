@@ -206,8 +206,12 @@ def test_write_feedback_rejects_what_is_not_results(tmp_path: Path) -> None:
 
 
 def test_the_class_overview_leads_with_what_to_read_first_at_15_and_200(results: dict, tmp_path: Path) -> None:
-    """Is summary.pdf one page for 15 and for 200 submissions, with repeated reasons grouped, not repeated?"""
-    from harness.outputs.summary import load_results, summarise, summary_context, write_summary
+    """Is summary.pdf one page for 15 and for 200 submissions, with repeated reasons grouped, not repeated?
+
+    The same syntax error on different lines is one reason; similar pairs (from
+    ``similarity.csv``) are listed first after flags, each on its own row.
+    """
+    from harness.outputs.summary import load_results, similar_pairs, summarise, summary_context, write_summary
 
     for count in (15, 200):
         out = tmp_path / str(count)
@@ -218,14 +222,26 @@ def test_the_class_overview_leads_with_what_to_read_first_at_15_and_200(results:
                 r["extra_data"]["labgrade"]["flags"] = []
             if i % 10 == 0:  # a tenth could not be graded, all for the same reason
                 r["extra_data"]["labgrade"]["status"] = "error"
-                r["output"] = f"student{i:03d}: 0 / 6\nstudent{i:03d}.py, line 5: syntax error: expected ':'"
+                line = 5 + i % 7
+                r["output"] = f"student{i:03d}: 0 / 6\nstudent{i:03d}.py, line {line}: syntax error: expected ':'"
             target = out / f"student{i:03d}" / "results.json"
             target.parent.mkdir(parents=True)
             target.write_text(json.dumps(r))
+        flagged = 1 + count // 50  # and one pair below the threshold, not listed
+        pairs = ["a,b,score,shared,flagged,a_lines,b_lines"] + [
+            f"student{2 * k:03d},student{2 * k + 1:03d},{0.99 - k / 100:.2f},40,{'yes' if k < flagged else 'no'},"
+            "7-32;35-57,45-66;24-42"
+            for k in range(flagged + 1)
+        ]
+        (out / "similarity.csv").write_text("\n".join(pairs) + "\n")
         write_summary(out)
         assert _pages(out / "summary.pdf") == 1, count
-        context = summary_context(summarise(load_results(out)), "Lab")
+        context = summary_context(summarise(load_results(out), similar_pairs(out)), "Lab")
         errors = [row for row in context["read_first"] if row["why"] == "not graded"]
         assert len(errors) == 1 and errors[0]["count"] == len(range(0, count, 10)), errors
+        similar = [row for row in context["read_first"] if row["why"] == "similar"]
+        assert len(similar) == len([p for p in pairs if ",yes," in p]) >= 1
+        assert similar[0]["names"] == "student000 ~ student001" and "0.99" not in similar[0]["where"]
+        assert "99% alike: lines 7-32, 35-57 ~ lines 45-66, 24-42" in similar[0]["where"]
         text = PdfReader(str(out / "summary.pdf")).pages[0].extract_text()
         assert text.index("Read first") < text.index("Totals") < text.index("Most common failure reasons")

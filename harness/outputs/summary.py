@@ -26,6 +26,8 @@ from harness.atomic import atomic_write
 
 # Measured values vary between students; small integers (row 2, num_epochs=0) are part of the reason.
 _NUMBER = re.compile(r"-?\d+\.\d+(e[-+]?\d+)?|-?\d+e[-+]?\d+|\d{3,}")
+# Where in a student's own file a problem is: the same syntax error on line 22 and on line 36 is one reason.
+_LINE = re.compile(r"\b(line|cell) \d+")
 
 #: Why a submission is worth opening first, most urgent first (the order of the list).
 READ_FIRST = ("flag", "similar", "not graded", "recovered form")
@@ -122,10 +124,8 @@ def similar_pairs(out: Path) -> list[ReadFirst]:
             score = f"{float(row.get('score') or 0):.0%}"
         except ValueError:
             score = "?"
-        where = (
-            f"{score} of the shorter one's distinctive code matches (lines {row.get('a_lines', '')} of {a};"
-            f" {row.get('b_lines', '')} of {b}): side by side in similarity.html"
-        )
+        lines_a, lines_b = (str(row.get(k, "")).replace(";", ", ") for k in ("a_lines", "b_lines"))
+        where = f"{score} alike: lines {lines_a} ~ lines {lines_b}; side by side in similarity.html"
         pairs.append(ReadFirst(f"{a} ~ {b}", "similar", "", where))
     return pairs
 
@@ -214,7 +214,7 @@ def _grouped(entries: tuple[ReadFirst, ...], names_shown: int = 6) -> list[dict[
     groups: dict[tuple[str, str, str], list[ReadFirst]] = {}
     for e in entries:
         # a similar pair is its own reason: two pairs never share their evidence
-        reason = e.where if e.why == "similar" else _reason(e.where.replace(e.name, "<name>"))
+        reason = e.where if e.why == "similar" else _reason(_LINE.sub(r"\1 #", e.where.replace(e.name, "<name>")))
         groups.setdefault((e.why, e.question, reason), []).append(e)
     rows = []
     for (why, question, _), members in groups.items():
@@ -222,7 +222,8 @@ def _grouped(entries: tuple[ReadFirst, ...], names_shown: int = 6) -> list[dict[
         shown = ", ".join(names[:names_shown]) + (
             f" and {len(names) - names_shown} more" if len(names) > names_shown else ""
         )
-        where = members[0].where if len(members) == 1 else members[0].where.replace(members[0].name, "<name>")
+        first = members[0]
+        where = first.where if len(members) == 1 else _LINE.sub(r"\1 #", first.where.replace(first.name, "<name>"))
         rows.append({"names": shown, "count": len(names), "why": why, "question": question, "where": where[:150]})
     return rows
 

@@ -20,9 +20,15 @@ from harness.inputs.submission import Submission, discover, load_submission
 from harness.judging.similarity import SimilarityReport, Source, find_similar
 from harness.outputs.similarity_report import write_similarity
 
+MAX_RAW = 1 << 20  # the most of an ungradable file read to say why it was not compared
+
 
 def graded_code(submission: Submission) -> str:
-    """The definitions grading ran, as one source (units that do not parse on their own are left out)."""
+    """The definitions grading ran, as one source (units that do not parse on their own are left out).
+
+    A ``.py`` file with no definitions to grade (a syntax error) is given as it is,
+    so the similarity report says why it was not compared ("does not parse: line 7").
+    """
     parts = []
     for unit in submission.units:
         try:
@@ -30,6 +36,11 @@ def graded_code(submission: Submission) -> str:
         except (SyntaxError, ValueError):
             continue
         parts.append(unit.code.rstrip() + "\n")
+    if not parts and submission.path.suffix == ".py" and submission.path.is_file():
+        try:
+            return submission.path.read_text(encoding="utf-8", errors="replace")[:MAX_RAW]
+        except OSError:
+            return ""
     return "\n".join(parts)
 
 

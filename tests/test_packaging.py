@@ -100,3 +100,9 @@ def test_a_fresh_venv_with_a_students_torch_grades_from_any_folder(tmp_path: Pat
     rows = (work / "out" / "gradebook.csv").read_text().splitlines()
     assert rows[1].startswith("alice,6,6,") and rows[2].startswith("bob,0.8,6,"), rows
     assert sorted(p.name for p in work.iterdir()) == ["lab1.py", "out", "subs"]  # no cache in the current folder
+    assert "Code similarity" in (work / "out" / "similarity.html").read_text()  # its template ships too
+    report = subprocess.run(
+        [labgrade, "report", "out/alice/results.json"], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert report.returncode == 0 and (work / "out" / "alice" / "feedback.pdf").is_file(), report.stderr
+    assert len(list((home / ".cache" / "labgrade" / "fonts").glob("labgrade-sans-*.ttf"))) == 2  # made once, there

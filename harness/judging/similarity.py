@@ -59,15 +59,15 @@ realistic choices; its disguised copies also tweak one detail and add or drop a
 function):
 
 * ``K = 28`` tokens (about a statement and a half) and ``WINDOW = 4``: disguised
-  copies score 1.0 (classgen's tweaked ones 0.63 and up); the most similar
-  independent pair scores 0.12 in the hand-written files (0.28 at K = 16) and
-  0.52 in the synthetic classes (0.57 at K = 16); classgen copies are all caught
-  (4, 12 and 24) with 0, 0 and 8 independent pairs flagged out of ~80,000 in the
-  classes of 200 (16 at K = 16; K = 32 starts missing tweaked copies).  A window
-  of 4 keeps ~40% of k-grams, so even a 5-line helper (44 tokens) leaves 6.
-* ``THRESHOLD = 0.6``: independent pairs stay at or below 0.53 in the synthetic
-  classes, so 0.5 would accuse; edited copies score 0.39-1.0, 12 of 20 flagged
-  (at 0.7, fewer than half).  A flag asks for a human reading; the HTML is for that.
+  copies score 1.0; the most similar independent pair scores 0.12 in the
+  hand-written files (0.28 at K = 16) and 0.52 in the synthetic classes (0.57 at
+  K = 16); K = 32 starts missing edited copies.  A window of 4 keeps ~40% of
+  k-grams, so even a 5-line helper (44 tokens) leaves 6.
+* ``THRESHOLD = 0.6``, with the geometric-mean score: over 10 of classgen's
+  classes of 200 (its independent students write the loop differently in at
+  least 3 respects), all 48 disguised copies flagged, 6 of the 12 copies that also
+  rewrote one detail of the algorithm, and no independent pair (the highest
+  scored 0.58).  A flag asks for a human reading; the HTML is for that.
 * ``MIN_SHARED = 12``: twelve distinctive fingerprints are about four lines of
   one's own code; fewer is a coincidence of idiom, however large a share of a
   tiny submission (a stub) it is.  Disguised copies shared 19 or more (classgen's

@@ -37,6 +37,7 @@ def launch_zygote() -> Launched:
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "LABGRADE_PARENT_PID": str(os.getpid()),  # to tell, once started, whether its parent is still there
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "harness.untrusted.zygote", "--cleanup", root],

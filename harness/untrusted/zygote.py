@@ -339,19 +339,21 @@ def probe_layers(root: Path) -> dict[str, str]:
         workdir = Path(tempfile.mkdtemp(dir=root))
         r, w = os.pipe()
         pid = os.fork()
-        if pid == 0:
-            os.close(r)
-            message = b"ok"
+        if pid == 0:  # the probe child: whatever happens, it ends here, never in the zygote's own exit path
             try:
-                failed = _confine(LAYERS[: LAYERS.index(name) + 1], workdir, _PROBE_LIMITS)
-                if failed:
-                    message = failed[-1].encode()
-                elif name == "landlock" and c.landlock_abi() < 1:
-                    message = b"Landlock: not supported by this kernel"
-            except BaseException as exc:
-                message = f"{type(exc).__name__}: {exc}".encode()
-            os.write(w, message[:500])
-            os._exit(0)
+                os.close(r)
+                message = b"ok"
+                try:
+                    failed = _confine(LAYERS[: LAYERS.index(name) + 1], workdir, _PROBE_LIMITS)
+                    if failed:
+                        message = failed[-1].encode()
+                    elif name == "landlock" and c.landlock_abi() < 1:
+                        message = b"Landlock: not supported by this kernel"
+                except BaseException as exc:
+                    message = f"{type(exc).__name__}: {exc}".encode()
+                os.write(w, message[:500])
+            finally:
+                os._exit(0)
         os.close(w)
         with os.fdopen(r, "rb") as f:
             report[name] = f.read().decode(errors="replace") or "probe child died"
@@ -374,10 +376,18 @@ def main() -> int:
     cleanup = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--cleanup" else None
     # Nothing outlives a killed batch: SIGTERM when the parent dies, so the folders below are
     # removed on the way out (the child, killed with its zygote, needs no such care).
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    confine.die_with_parent(signal.SIGTERM)
+    # While starting (importing torch, probing), SIGTERM is only noted: an exception raised
+    # inside torch's C++ import aborts the process, and the finally below would never run.
+    noted: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _frame: noted.append(signum))
     root: Path | None = None
     try:
+        confine.die_with_parent(signal.SIGTERM)
+        # A parent that died before the line above sent no signal: we were adopted. Leave now
+        # (through the finally below, which removes the folders) rather than start for no one.
+        parent = os.environ.get("LABGRADE_PARENT_PID")
+        if parent and parent.isdigit() and os.getppid() != int(parent):
+            return 0
         _preload()
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -389,6 +399,9 @@ def main() -> int:
         # child would otherwise touch every object's header and copy most of the heap (copy-on-write).
         gc.collect()
         gc.freeze()
+        signal.signal(signal.SIGTERM, _exit_on_signal)  # from here on, Python code: leave at once
+        if noted:
+            return 0
         _write_message(stdout, json.dumps({"ready": True, "layers": layers}).encode())
         while True:
             message = _read_message(stdin)
@@ -399,6 +412,9 @@ def main() -> int:
             head = json.dumps(header).encode()
             _write_message(stdout, struct.pack(">Q", len(head)), head, result)
     finally:
+        # Stdin's end and the parent-death SIGTERM come together: whichever comes first, the
+        # other must not interrupt the removal below.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if root is not None:
             shutil.rmtree(root, ignore_errors=True)
         if cleanup and Path(cleanup).name.startswith("labgrade-zygote-"):

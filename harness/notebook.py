@@ -46,7 +46,7 @@ def script_cells() -> list[tuple[str, str]]:
 
 
 def _render_html(report: GradeReport) -> str:
-    from harness.outputs.report import environment
+    from harness.outputs.templating import environment
 
     return environment().get_template("check.html.j2").render(report=report)
 

@@ -184,7 +184,7 @@ def test_the_fetcher_refuses_everything_but_template_assets() -> None:
         '<img src="http://127.0.0.1:9/x.png"><link rel="stylesheet" href="file:///etc/hostname">'
         '<img src="../pyproject.toml"><p>ok</p>'
     )
-    from harness.outputs.report import TEMPLATES
+    from harness.outputs.onepage import TEMPLATES
 
     HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher).write_pdf()
     refused = " ".join(fetcher.refused)

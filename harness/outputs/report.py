@@ -15,30 +15,17 @@ import json
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
 from harness.atomic import atomic_write
 from harness.errors import UserError
 from harness.outputs.context import FITS, estimated_height, report_context
-from harness.outputs.onepage import TEMPLATES, AssetFetcher, Rendered, one_page_pdf
+from harness.outputs.onepage import AssetFetcher, Rendered, one_page_pdf
+from harness.outputs.templating import environment
 
 __all__ = ["AssetFetcher", "Rendered", "environment", "one_page_pdf", "render_html", "render_pdf", "write_feedback"]
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The Jinja2 environment for every page, autoescaping HTML (made once: templates compile once per process)."""
-    return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(["html", "j2", "xml"], default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def render_html(results: dict[str, Any], level: int = 0) -> str:

@@ -21,11 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
 from harness.atomic import atomic_write
-from harness.inputs.assets import shipped_dir
 from harness.judging.similarity import Pair, SimilarityReport, Source, Span
+from harness.outputs.templating import environment
 
 CSV_NAME = "similarity.csv"
 HTML_NAME = "similarity.html"
@@ -132,16 +130,6 @@ def similarity_context(report: SimilarityReport, sources: Sequence[Source]) -> d
         ],
         "more_flagged": max(flagged - len(shown), 0),
     }
-
-
-def environment() -> Environment:
-    """A Jinja2 environment over the shipped templates that escapes every value (student code is hostile text)."""
-    return Environment(
-        loader=FileSystemLoader(str(shipped_dir("templates"))),
-        autoescape=select_autoescape(["html", "j2", "xml"], default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def render_similarity(report: SimilarityReport, sources: Sequence[Source]) -> str:

@@ -261,7 +261,7 @@ def summary_context(summary: ClassSummary, title: str, top: int = 14) -> dict[st
 def write_summary(out: Path) -> tuple[Path, Path] | None:
     """Write ``OUT/summary.csv`` and ``OUT/summary.pdf`` from the results in ``out``."""
     from harness.outputs.onepage import one_page_pdf
-    from harness.outputs.report import environment
+    from harness.outputs.templating import environment
 
     results = load_results(out)
     if not results:

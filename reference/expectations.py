@@ -18,11 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
 import torch
 
 from harness import __version__
 from harness.errors import UserError
+from harness.inputs.assets import user_cache_dir
 from harness.inputs.spec import BandSpec, Spec
 from reference.bands import Band, derive_band, union
 from reference.cache import Provenance, read_cache, reference_code_hash, save_cache
@@ -124,7 +124,7 @@ class Expectations:
 
 def default_cache_dir() -> Path:
     """The user's cache folder for labgrade (``~/.cache/labgrade`` on Linux), never the current folder."""
-    return platformdirs.user_cache_path("labgrade")
+    return user_cache_dir()
 
 
 def cache_path(cache_dir: Path | None, spec: Spec) -> Path:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from harness.outputs.report import AssetFetcher, render_html, render_pdf, write_feedback
+from harness.outputs.onepage import AssetFetcher
+from harness.outputs.report import render_html, render_pdf, write_feedback
 from tests.conftest import CACHE_DIR, ROOT
 
 

@@ -12,9 +12,8 @@ import pytest
 
 from harness.inputs.spec import load_spec
 from harness.inputs.submission import load_submission
-from harness.judging.similarity import find_similar
 from harness.running.classgen import generate_class
-from harness.running.similar import class_sources
+from harness.running.similar import class_sources, compare
 from tests.conftest import CACHE_DIR, FILES, LAB_SPEC
 
 SIMILAR = FILES / "similarity"
@@ -25,7 +24,7 @@ def test_the_bench_class_copies_are_found_and_no_independent_pair_is_flagged(tmp
     spec = load_spec(LAB_SPEC)
     generated = generate_class(tmp_path, 200)
     loaded = {path.stem: load_submission(path, spec) for path in generated.paths}
-    report = find_similar(class_sources(loaded), [spec.similarity.handed_out], spec.similarity.threshold)
+    report = compare(class_sources(loaded), spec)
     flagged = {frozenset((p.a, p.b)) for p in report.pairs if p.flagged}
     copies = {frozenset(pair) for pair in generated.copies}
     disguised = {frozenset(pair) for pair in generated.copies if pair[0] not in generated.edited}

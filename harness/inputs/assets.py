@@ -1,4 +1,4 @@
-"""Where labgrade's own files are: the shipped specs and the report templates.
+"""Where labgrade's own files are: the shipped specs and the report templates, and the user's cache folder.
 
 In a checkout (and an editable install) they are the top-level ``specs/`` and
 ``templates/`` folders beside ``harness/``; an installed wheel carries the same
@@ -22,6 +22,16 @@ def shipped_dir(name: str) -> Path:
     """``specs`` or ``templates``: inside the installed package, else beside it in the checkout."""
     installed = PACKAGE / "shipped" / name
     return installed if installed.is_dir() else PACKAGE.parent / name
+
+
+def user_cache_dir() -> Path:
+    """The user's cache folder for labgrade (``~/.cache/labgrade`` on Linux), never the current folder.
+
+    Expected outputs built locally and the PDFs' compact fonts live below it.
+    """
+    import platformdirs
+
+    return platformdirs.user_cache_path("labgrade")
 
 
 def shipped_specs() -> list[str]:

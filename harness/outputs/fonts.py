@@ -31,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from harness.atomic import atomic_write
+from harness.inputs.assets import user_cache_dir
 
 LOG = logging.getLogger(__name__)
 
@@ -75,14 +76,8 @@ FACES = (
 
 
 def fonts_dir() -> Path:
-    """Where compact faces are kept: the user's cache folder (never the current folder).
-
-    The same folder as the reference cache's default; named here with platformdirs
-    directly, because that module imports torch, which a page does not need.
-    """
-    import platformdirs
-
-    return platformdirs.user_cache_path("labgrade") / "fonts"
+    """Where compact faces are kept: in the user's cache folder (never the current folder)."""
+    return user_cache_dir() / "fonts"
 
 
 def _installed_font(face: Face) -> tuple[bytes, int] | None:

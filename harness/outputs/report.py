@@ -11,6 +11,7 @@ more than one page, the fit predicted to hold it (from the measured spill and
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterable
@@ -22,10 +23,8 @@ from typing import Any
 from harness.atomic import atomic_write
 from harness.errors import UserError
 from harness.outputs.context import FITS, estimated_height, report_context
-from harness.outputs.onepage import AssetFetcher, Rendered, one_page_pdf
+from harness.outputs.onepage import Rendered, one_page_pdf
 from harness.outputs.templating import environment
-
-__all__ = ["AssetFetcher", "Rendered", "environment", "one_page_pdf", "render_html", "render_pdf", "write_feedback"]
 
 
 def render_html(results: dict[str, Any], level: int = 0) -> str:
@@ -34,11 +33,15 @@ def render_html(results: dict[str, Any], level: int = 0) -> str:
 
 
 def render_pdf(results: dict[str, Any]) -> Rendered:
-    """Render ``results`` to a one-page PDF, shortening text (measured, then predicted) until it fits."""
+    """Render ``results`` to a one-page PDF, shortening text (measured, then predicted) until it fits.
+
+    Each level's context is built once: the fit estimates every level's height first,
+    then lays out one or two of them.
+    """
+    template = environment().get_template("report.html.j2")
+    context = functools.cache(lambda level: report_context(results, FITS[level]))
     return one_page_pdf(
-        lambda level: render_html(results, level),
-        len(FITS),
-        lambda level: estimated_height(report_context(results, FITS[level])),
+        lambda level: template.render(**context(level)), len(FITS), lambda level: estimated_height(context(level))
     )
 
 

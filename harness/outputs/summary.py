@@ -110,7 +110,9 @@ def _read_first(result: dict[str, Any], name: str) -> list[ReadFirst]:
 
 def similar_pairs(out: Path) -> list[ReadFirst]:
     """The pairs ``OUT/similarity.csv`` marks as flagged, best first (none when the file is absent or unreadable)."""
-    path = out / "similarity.csv"
+    from harness.outputs.similarity_report import CSV_NAME
+
+    path = out / CSV_NAME
     try:
         rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     except (OSError, UnicodeDecodeError, csv.Error):

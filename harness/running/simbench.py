@@ -35,14 +35,13 @@ def bench_similarity(inputs: Path, generated: GeneratedClass, log: Callable[[str
     from harness.inputs.assets import resolve_spec
     from harness.inputs.spec import load_spec
     from harness.inputs.submission import load_submission
-    from harness.judging.similarity import find_similar
-    from harness.running.similar import class_sources
+    from harness.running.similar import class_sources, compare
 
     spec = load_spec(resolve_spec("lab1"))
     log(f"bench: similarity pass over {len(generated.paths)} submissions")
     started = time.perf_counter()
     loaded = {path.stem: load_submission(path, spec) for path in sorted(inputs.iterdir())}
-    report = find_similar(class_sources(loaded), [spec.similarity.handed_out], spec.similarity.threshold)
+    report = compare(class_sources(loaded), spec)
     seconds = time.perf_counter() - started
     copies = {frozenset(pair) for pair in generated.copies}
     edited = {frozenset(pair) for pair in generated.copies if pair[0] in generated.edited}

@@ -64,12 +64,17 @@ def known_sources(folders: Sequence[Path], spec: Spec) -> list[Source]:
     return sources
 
 
+def compare(sources: Sequence[Source], spec: Spec) -> SimilarityReport:
+    """Compare ``sources`` under the spec's policy: its handed-out code excluded, its threshold."""
+    return find_similar(sources, [spec.similarity.handed_out], spec.similarity.threshold)
+
+
 def similarity_pass(
     out: Path, loaded: Mapping[str, Submission], known: Sequence[Source], spec: Spec, log: Callable[[str], None]
 ) -> SimilarityReport:
     """Compare the class (and the known sources); write ``OUT/similarity.csv`` and ``OUT/similarity.html``."""
     sources = [*class_sources(loaded), *known]
-    report = find_similar(sources, [spec.similarity.handed_out], spec.similarity.threshold)
+    report = compare(sources, spec)
     _, html_path = write_similarity(out, report, sources)
     flagged = sum(1 for p in report.pairs if p.flagged)
     log(

@@ -11,7 +11,6 @@ not match every other.  A pair is for a human to read: it never changes a mark.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -24,18 +23,12 @@ MAX_RAW = 1 << 20  # the most of an ungradable file read to say why it was not c
 
 
 def graded_code(submission: Submission) -> str:
-    """The definitions grading ran, as one source (units that do not parse on their own are left out).
+    """The definitions grading ran, as one source (each unit parsed when it was extracted).
 
     A ``.py`` file with no definitions to grade (a syntax error) is given as it is,
     so the similarity report says why it was not compared ("does not parse: line 7").
     """
-    parts = []
-    for unit in submission.units:
-        try:
-            ast.parse(unit.code)
-        except (SyntaxError, ValueError):
-            continue
-        parts.append(unit.code.rstrip() + "\n")
+    parts = [unit.code.rstrip() + "\n" for unit in submission.units]
     if not parts and submission.path.suffix == ".py" and submission.path.is_file():
         try:
             return submission.path.read_text(encoding="utf-8", errors="replace")[:MAX_RAW]

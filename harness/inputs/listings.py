@@ -1,15 +1,14 @@
 """Code listings in a report: find them, strip their line numbers, rejoin wrapped lines, keep indentation.
 
-A report shows its code as listings: Markdown code blocks, or in a PDF numbered
-lines ("1 def sgd_factorise(", "12     U[r] += ...").  Only code inside a listing is
-ever taken: prose that looks like code is never run.  A listing's numbers are
-stripped with the one space that follows them, so the indentation after it is the
-code's own; a line the PDF wrapped (no number, between lines n and n+1) is joined
-to the line before.  Where a PDF lost the indentation (no space glyphs), the page's
-layout text rebuilds it from the glyphs' positions; where neither holds, the
-listing is reported as such and not graded, never guessed.  Unnumbered PDF code is
-taken only as the block of a ``def`` of a function the spec asks for (Python's own
-rule: the lines indented under it).
+A report shows its code as listings: Markdown code blocks (numbered or not), or in
+a PDF lines set in a monospace font (read from the glyphs' positions by
+``pdfcode``).  Only code inside a listing is ever taken: prose that looks like code
+is never run.  A listing's numbers are stripped with the one space that follows
+them, so the indentation after it is the code's own; a line the author wrapped (no
+number, between lines n and n+1) is joined to the line before.  Where the
+indentation is lost, the listing is reported as such and not graded, never guessed.
+Code a PDF sets in a proportional font is taken only as the block of a ``def`` of a
+function the spec asks for (Python's own rule: the lines indented under it).
 """
 
 from __future__ import annotations
@@ -64,7 +63,8 @@ def _starts_with(text: str, number: int) -> bool:
     return match is not None and int(match.group(1)) == number
 
 
-def _looks_like_code(code: str) -> bool:
+def looks_like_code(code: str) -> bool:
+    """Whether a listing holds Python worth grading: a definition or an import at the start of a line."""
     return any(_CODE_START.match(line) for line in code.splitlines())
 
 
@@ -112,7 +112,7 @@ def _listing(block: list[Line]) -> list[Listing]:
     texts = [text for _, _, text in block]
     stripped = _strip_numbers(texts)
     code = "\n".join(stripped if stripped is not None else [t.rstrip() for t in texts])
-    if not _looks_like_code(code):
+    if not looks_like_code(code):
         return []
     first = next(((p, n) for p, n, t in block if t.strip()), (block[0][0], block[0][1]) if block else (1, 1))
     problem = None
@@ -121,54 +121,15 @@ def _listing(block: list[Line]) -> list[Listing]:
     return [Listing(code + "\n", first[0], first[1], problem)]
 
 
-def pdf_listings(plain: list[Line], layout: list[Line], functions: tuple[str, ...]) -> list[Listing]:
-    """Numbered listings, then unnumbered ``def`` blocks of the spec's functions, from a PDF's text."""
-    found = [_from_layout(listing, layout) for listing in _numbered_runs(plain)]
+def pdf_listings(found: list[Listing], lines: list[Line], functions: tuple[str, ...]) -> list[Listing]:
+    """The PDF's monospace listings (``found``), then unnumbered ``def`` blocks of the spec's functions in its text."""
     covered = "\n".join(listing.code for listing in found)
+    out = list(found)
     for name in functions:
         if re.search(rf"^\s*def\s+{re.escape(name)}\s*\(", covered, re.MULTILINE):
-            continue  # already inside a numbered listing
-        found += _def_blocks(plain, name)
-    return found
-
-
-def _numbered_runs(lines: list[Line]) -> list[Listing]:
-    """Runs of lines numbered 1, 2, 3... (wrapped lines in between) that hold Python."""
-    out: list[Listing] = []
-    i = 0
-    while i < len(lines):
-        if not _starts_with(lines[i][2], 1):
-            i += 1
-            continue
-        end, expected = i, 1
-        for j in range(i, len(lines)):
-            if _starts_with(lines[j][2], expected):
-                end, expected = j, expected + 1
-            elif j - end > 3:  # more than a few unnumbered lines: the listing is over
-                break
-        block = lines[i : end + 1]
-        listing = _listing(block)
-        if listing and _strip_numbers([t for _, _, t in block]) is not None:
-            out += listing
-            i = end + 1
-        else:
-            i += 1
+            continue  # already inside a listing
+        out += _def_blocks(lines, name)
     return out
-
-
-def _from_layout(listing: Listing, layout: list[Line]) -> Listing:
-    """Where the plain text lost the indentation, the same numbered lines from the layout text."""
-    if listing.problem is None:
-        return listing
-    page_lines = [line for line in layout if line[0] == listing.page]
-    for again in _numbered_runs(page_lines):
-        if again.problem is None and _strip_code(again.code) == _strip_code(listing.code):
-            return Listing(again.code, listing.page, listing.line)
-    return listing
-
-
-def _strip_code(code: str) -> str:
-    return " ".join(code.split())
 
 
 def _def_blocks(lines: list[Line], name: str) -> list[Listing]:

@@ -1,18 +1,22 @@
-"""The text of a PDF report, page by page, extracted in a child process with limits.
+"""The glyphs of a PDF report, page by page, extracted in a child process with limits.
 
 A report is untrusted input, and a PDF parser meets compression bombs, reference
 loops and 500-page files.  So the parent never parses one itself: it runs
 ``python -m harness.inputs.pdftext FILE`` under CPU, memory and wall-clock limits,
-and reads back JSON (the text of each page, twice: pypdf's plain mode, which keeps
-a listing's own spaces and reads two columns one after the other, and its layout
-mode, which rebuilds indentation from the glyphs' positions when a PDF has no space
-characters).  Anything that goes wrong is that submission's problem, said in one line.
+and reads back JSON: each page's size and its glyphs in the order the page draws
+them, each with its box, size and font.  The parent rebuilds lines, indentation and
+listings from those positions (``pdflayout``, ``pdfcode``), never from the spaces a
+text extractor guesses.  Anything that goes wrong is that submission's problem, said
+in one line.
 
-Why pypdf (README, "Reports"): compared on reports rendered from LaTeX-like layouts,
-pdfplumber's layout text squeezes monospace indentation by the page's average
-character width (9 spaces became 6) and mixes two columns on one line; pypdf's plain
-text kept every listing's indentation and the columns' order, it is pure Python, and
-it was already a dependency.
+Why pdfminer.six (README, "Reports", has the comparison's figures): on the real
+pdflatex, xelatex, nbconvert, LibreOffice and pandoc fixtures it gives every glyph's
+box, font name and size in drawing order, and its advance widths are the font's own,
+so a monospace font is recognised by its equal advances and a line's indentation is
+measured.  pypdf's text (the reader before) spaces out the glyphs of a fixed-column
+listing and drops its indentation; pypdf's visitor gives text runs, not glyphs.
+pypdfium2 is faster but a binary wheel whose char API gives no font per glyph
+without a call per glyph.  pdfminer.six is pure Python and well kept.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pdfminer.layout import LTPage
 
 #: Pages read from a report (a lab report has a few); the rest are left out, and said so.
 MAX_PAGES = 40
@@ -33,12 +41,25 @@ _MEMORY_BYTES = 1 << 30
 _WALL_S = 60.0
 
 
+#: One glyph as the child sends it: text, x0, x1, y0, y1 (points, origin bottom left), size, font index.
+RawGlyph = tuple[str, float, float, float, float, float, int]
+
+
+@dataclass(frozen=True)
+class PdfPage:
+    """One page: its size in points and its glyphs in drawing order."""
+
+    width: float
+    height: float
+    glyphs: tuple[RawGlyph, ...]
+
+
 @dataclass(frozen=True)
 class PdfText:
-    """What a PDF holds as text: per page, plain and layout text; or why nothing could be read."""
+    """What a PDF holds: its pages' glyphs and font names; or why nothing could be read."""
 
-    plain: tuple[str, ...] = ()
-    layout: tuple[str, ...] = ()
+    pages: tuple[PdfPage, ...] = ()
+    fonts: tuple[str, ...] = ()
     total_pages: int = 0
     problem: str | None = None
 
@@ -70,7 +91,14 @@ def read_pdf(path: Path) -> PdfText:
         return PdfText(problem=f"{path.name}: not a readable PDF (the reader {why})")
     if body.get("problem"):
         return PdfText(problem=f"{path.name}: {str(body['problem'])[:200]}")
-    return PdfText(tuple(body["plain"]), tuple(body["layout"]), int(body["total_pages"]))
+    try:
+        pages = tuple(
+            PdfPage(float(w), float(h), tuple((str(g[0]), *map(float, g[1:6]), int(g[6])) for g in glyphs))  # type: ignore[misc]
+            for w, h, glyphs in body["pages"]
+        )
+        return PdfText(pages, tuple(str(f) for f in body["fonts"]), int(body["total_pages"]))
+    except (KeyError, TypeError, ValueError, IndexError):
+        return PdfText(problem=f"{path.name}: not a readable PDF (the reader's answer was malformed)")
 
 
 _PROJECT = str(Path(__file__).resolve().parents[2])
@@ -86,20 +114,48 @@ def _limit() -> None:
 def _extract(path: str) -> dict[str, object]:
     import logging
 
-    from pypdf import PdfReader
+    from pdfminer.layout import LTChar, LTPage
+    from pdfminer.pdfpage import PDFPage
 
-    logging.disable(logging.WARNING)  # pypdf warns about every oddity of a damaged file
+    logging.disable(logging.WARNING)  # pdfminer warns about every oddity of a damaged file
+    fonts: dict[str, int] = {}
+    pages: list[object] = []
     try:
-        reader = PdfReader(path)
-        pages = reader.pages
-        total = len(pages)
-        plain, layout = [], []
-        for page in list(pages)[:MAX_PAGES]:
-            plain.append(page.extract_text() or "")
-            layout.append(page.extract_text(extraction_mode="layout") or "")
+        with open(path, "rb") as f:
+            total = sum(1 for _ in PDFPage.get_pages(f))
+            f.seek(0)
+            for number, page in enumerate(PDFPage.get_pages(f)):
+                if number >= MAX_PAGES:
+                    break
+                layout: LTPage = _render(page)
+                glyphs = [
+                    (
+                        obj.get_text(),
+                        round(obj.x0, 2),
+                        round(obj.x1, 2),
+                        round(obj.y0, 2),
+                        round(obj.y1, 2),
+                        round(obj.size, 2),
+                        fonts.setdefault(obj.fontname, len(fonts)),
+                    )
+                    for obj in layout
+                    if isinstance(obj, LTChar)
+                ]
+                pages.append((round(layout.width, 2), round(layout.height, 2), glyphs))
     except Exception as exc:  # any parser failure is the file's, said in one line
         return {"problem": f"not a readable PDF ({type(exc).__name__}: {str(exc)[:120]})"}
-    return {"plain": plain, "layout": layout, "total_pages": total}
+    return {"pages": pages, "fonts": list(fonts), "total_pages": total}
+
+
+def _render(page: object) -> LTPage:
+    """The page's objects as pdfminer lays them out with no analysis: glyphs in drawing order."""
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+
+    resources = PDFResourceManager()
+    device = PDFPageAggregator(resources, laparams=None)
+    PDFPageInterpreter(resources, device).process_page(page)  # type: ignore[arg-type]
+    return device.get_result()
 
 
 if __name__ == "__main__":

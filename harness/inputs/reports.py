@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.inputs.listings import Line, Listing, markdown_listings, pdf_listings
+from harness.inputs.pdfcode import pdf_code_listings
+from harness.inputs.pdflayout import layout
 from harness.inputs.pdftext import MAX_PAGES, read_pdf
 from harness.inputs.reported import read_answers
 from harness.inputs.spec import Spec
@@ -61,15 +63,15 @@ def read_report(path: Path, text: str | None, spec: Spec | None, code_too: bool 
             return out
         if pdf.total_pages > MAX_PAGES:
             out.problems.append(f"{path.name} has {pdf.total_pages} pages; only the first {MAX_PAGES} were read")
-        if not "".join(pdf.plain).strip():
+        if not any(page.glyphs for page in pdf.pages):
             out.problems.append(
                 f"{path.name} has no text layer (a scanned or image-only PDF?): nothing in it could be read; "
                 "hand in the PDF your editor exports, or the .md or .py"
             )
             return out
-        lines = [line for page, body in enumerate(pdf.plain, start=1) for line in _lines(body, page)]
-        layout = [line for page, body in enumerate(pdf.layout, start=1) for line in _lines(body, page)]
-        listings = pdf_listings(lines, layout, functions) if code_too else []
+        found = layout(pdf)
+        lines = [(line.page, line.number, line.text) for line in found.lines]
+        listings = pdf_listings(pdf_code_listings(found), lines, functions) if code_too else []
     _take_listings(out, path.name, listings, markdown)
     if spec is not None:
         for qid, readings in read_answers(lines, spec, markdown).items():

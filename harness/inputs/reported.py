@@ -21,7 +21,7 @@ from typing import Any
 from harness.inputs.listings import Line
 from harness.inputs.spec import AnswerSpec, Spec
 
-_NUMBER = r"[-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_NUMBER = r"[-+−‐‑‒–—﹣－]?\d+(?:\.\d+)?(?:[eE][-+−]?\d+)?"
 _LEADS = r"(?:=|:|≈|\bis\b|\bof\b|\bequals\b|\bgives\b)"  # what puts a number after its quantity's words
 _AFTER = re.compile(rf"{_LEADS}\s*\$?\s*({_NUMBER})(?!\d|\.\d|\s*\\times|\s*[x×]\s*\d)")  # a full stop may end it
 _MATRIX = re.compile(r"\\begin\{([bp]matrix)\}(.*?)\\end\{\1\}", re.DOTALL)
@@ -66,8 +66,11 @@ def _where(line: Line, markdown: bool) -> str:
     return f"line {line[1]}" if markdown else f"page {line[0]}, line {line[1]}"
 
 
+_MINUS = str.maketrans({c: "-" for c in "−‐‑‒–—﹣－"})
+
+
 def _float(text: str) -> float:
-    return float(text.replace("−", "-"))
+    return float(text.translate(_MINUS))
 
 
 #: A value found in a report: the value, as the report writes it, and where (page and line).
@@ -79,8 +82,12 @@ def read_number(section: Sequence[Line], answer: AnswerSpec, markdown: bool) -> 
     pattern = re.compile("|".join(re.escape(w) for w in _words(answer.name)), re.IGNORECASE)
     found: list[Found] = []
     for index, line in enumerate(section):
-        # The next two lines too: a PDF (two columns) wraps "loss = ||A - UV^T||^2 = 0.1220" onto three.
-        text = " ".join(text for _, _, text in section[index : index + 3])
+        # The next two lines too: a PDF wraps "loss = ||A - UV^T||^2 = 0.1220" onto three; not past a full stop.
+        text = line[2]
+        for _, _, more in section[index + 1 : index + 3]:
+            if text.rstrip().endswith("."):
+                break
+            text = f"{text} {more}"
         for word in pattern.finditer(line[2]):
             match = _AFTER.search(text, word.end())
             if match is None:
@@ -110,6 +117,7 @@ def _matrices(section: Sequence[Line]) -> list[tuple[list[list[float]], Line]]:
             continue
         index = max(i for i, s in enumerate(starts[:-1]) if s <= match.start())
         found.append((matrix, section[index]))
+    found += _grids(section)
     table: list[list[float]] = []
     first: Line | None = None
     for line in [*section, (0, 0, "")]:
@@ -121,6 +129,32 @@ def _matrices(section: Sequence[Line]) -> list[tuple[list[list[float]], Line]]:
             assert first is not None
             found.append((table, first))
             table, first = [], None
+    return found
+
+
+_ROW = re.compile(rf"^\s*(?:[A-Za-z][\w.]{{0,8}}\s+)?((?:{_NUMBER}\s*){{1,12}})$")
+
+
+def _grids(section: Sequence[Line]) -> list[tuple[list[list[float]], Line]]:
+    """Typeset matrices and tables as a PDF gives them: consecutive lines of the same count of numbers.
+
+    A ``bmatrix`` reaches the text as n lines of m numbers after its label (its brackets are
+    glyphs, not text); a table's rows may start with a row header, and its header line is
+    not a row.
+    """
+    found = []
+    rows: list[list[float]] = []
+    first: Line | None = None
+    for line in [*section, (0, 0, "")]:
+        match = _ROW.match(line[2].translate(_MINUS))
+        row = [_float(x) for x in re.findall(_NUMBER, match.group(1))] if match else None
+        if row is not None and (not rows or len(row) == len(rows[0])):
+            rows.append(row)
+            first = first or line
+            continue
+        if rows and first is not None:
+            found.append((rows, first))
+        rows, first = ([row], line) if row is not None else ([], None)
     return found
 
 

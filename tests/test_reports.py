@@ -21,8 +21,9 @@ EXPECTED: dict[Path, tuple[dict[str, float], tuple[str, ...]]] = {
     ),
     ROOT / "submissions" / "report-pdf.pdf": (
         SEED,
-        ("row 2 of U never changes", "read 0.1220 for 1.2 from page 1, line 28", "cannot come from it",
-         "read 0.1219 for 2.1 from page 1, line 43"),
+        ("row 2 of U never changes", "read 0.1220 for 1.2 from page 1, line 38", "cannot come from it",
+         "read 0.1219 for 2.1 from page 1, line 63",
+         "read [0.342 0.599 0.168; 2.308 0.049 1.836; 2.94 0.491 2.264] for 3.2 from page 2, line 36"),
     ),
     REPORTS / "two-column.pdf": (SEED, ("read 0.1220 for 1.2 from page 1, line 40", "row 2 of U never changes")),
     REPORTS / "lstlisting-numbers.pdf": (
@@ -38,7 +39,8 @@ EXPECTED: dict[Path, tuple[dict[str, float], tuple[str, ...]]] = {
     REPORTS / "injects-code.md": ({"1.1": 1, "1.2": 1}, ("read 0.1221 for 1.2 from line 31",)),
     REPORTS / "lost-indentation.pdf": (
         {"1.1": 0, "1.2": 1},
-        ("listing 1 (page 1, line 2): its indentation could not be recovered; it was not graded",),
+        ("listing 1 (page 1, line 2): its indentation could not be recovered (every line starts at the left edge); "
+         "it was not graded",),
     ),
     REPORTS / "scanned.pdf": ({"1.1": 0, "1.2": 0}, ("has no text layer (a scanned or image-only PDF?)",)),
     REPORTS / "malformed.pdf": ({"1.1": 0, "1.2": 0}, ("malformed.pdf: not a readable PDF",)),

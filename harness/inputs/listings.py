@@ -68,13 +68,14 @@ def looks_like_code(code: str) -> bool:
     return any(_CODE_START.match(line) for line in code.splitlines())
 
 
-def _indentation_lost(code: str) -> bool:
+def indentation_lost(code: str) -> bool:
     """Block openers but not a single indented line: a PDF that dropped its spaces."""
     lines = [line for line in code.splitlines() if line.strip()]
     return any(line.rstrip().endswith(":") for line in lines) and not any(line[:1] in (" ", "\t") for line in lines)
 
 
-def _compiles(code: str) -> bool:
+def compiles(code: str) -> bool:
+    """Whether ``code`` is valid Python (it is compiled, never run)."""
     try:
         compile(code, "<listing>", "exec")
     except (SyntaxError, ValueError):
@@ -116,7 +117,7 @@ def _listing(block: list[Line]) -> list[Listing]:
         return []
     first = next(((p, n) for p, n, t in block if t.strip()), (block[0][0], block[0][1]) if block else (1, 1))
     problem = None
-    if _indentation_lost(code) and not _compiles(code):
+    if indentation_lost(code) and not compiles(code):
         problem = "its indentation could not be recovered"
     return [Listing(code + "\n", first[0], first[1], problem)]
 
@@ -149,6 +150,6 @@ def _def_blocks(lines: list[Line], name: str) -> list[Listing]:
                 continue
             break
         code = "\n".join(line[indent:] for line in body).rstrip() + "\n"
-        problem = "its indentation could not be recovered" if not _compiles(code) and _indentation_lost(code) else None
+        problem = "its indentation could not be recovered" if not compiles(code) and indentation_lost(code) else None
         out.append(Listing(code, page, number, problem))
     return out

@@ -23,7 +23,7 @@ import re
 import statistics
 from dataclasses import dataclass
 
-from harness.inputs.listings import Listing, looks_like_code
+from harness.inputs.listings import Listing, compiles, indentation_lost, looks_like_code
 from harness.inputs.pdflayout import Glyph, Layout, PageLine
 
 #: Drawn at the start of a wrapped line by listings' and fvextra's ``breaklines`` (postbreak / breaksymbol).
@@ -51,6 +51,10 @@ def _split_gutter(line: PageLine, mono: frozenset[str]) -> _CodeLine | None:
     digits = 0
     while digits < len(glyphs) and glyphs[digits].text.isdigit():
         digits += 1
+    if digits == len(glyphs) and digits <= 4 and glyphs[0].font not in mono:
+        return None  # a number alone in a text font: a formula's exponent, a footnote mark
+    if digits == len(glyphs) and digits <= 4:  # a numbered blank line of a listing
+        return _CodeLine(line, int("".join(g.text for g in glyphs)), None, (), glyphs[-1].x1)
     if 0 < digits < len(glyphs) and digits <= 4:
         head, rest = glyphs[:digits], glyphs[digits:]
         gap = rest[0].x0 - head[-1].x1
@@ -99,8 +103,9 @@ def _starts_anew(run: list[_CodeLine], code: _CodeLine) -> bool:
     if code.line.page != last.line.page:
         return False
     steps = [a.line.bottom - b.line.bottom for a, b in zip(run, run[1:], strict=False) if a.line.page == b.line.page]
-    step = statistics.median(steps) if steps else 1.25 * code.glyphs[0].size
-    return last.line.bottom - code.line.bottom > 1.6 * max(step, 0.8 * code.glyphs[0].size)
+    size = max(g.size for g in code.line.glyphs)  # the code's, not a small gutter's
+    step = statistics.median(steps) if steps else 1.25 * size
+    return last.line.bottom - code.line.bottom > 1.6 * max(step, 0.8 * size)
 
 
 def _join_wrapped(run: list[_CodeLine]) -> list[list[Glyph]]:
@@ -109,6 +114,9 @@ def _join_wrapped(run: list[_CodeLine]) -> list[list[Glyph]]:
     out: list[list[Glyph]] = []
     for code in run:
         glyphs = list(code.glyphs)
+        if not glyphs:
+            out.append([])
+            continue
         wrapped = glyphs[0].text in _ARROWS and len(glyphs) > 1
         if wrapped:
             glyphs = glyphs[1:]
@@ -123,12 +131,17 @@ def _Gap(after: Glyph) -> Glyph:  # noqa: N802 - a marker glyph: one space where
     return Glyph(" ", after.x1, after.x1, after.y0, after.y1, after.size, "")
 
 
-def _pitch(starts: list[float], advance: float) -> tuple[float, float]:
-    """The column pitch that puts the lines' starts on one grid, and the largest miss (in columns)."""
+def _pitch(starts: list[float], advance: float, steps: list[float]) -> tuple[float, float]:
+    """The column pitch that puts the lines' starts on one grid, and the largest miss (in columns).
+
+    ``steps`` are the distances between neighbouring glyphs of a line: with every line at
+    one indentation, their median is the pitch (a fixed grid is wider than the advance).
+    """
     left = min(starts)
     offsets = [s - left for s in starts]
+    near = [d for d in steps if 0.9 * advance <= d <= 1.45 * advance]
     if max(offsets) < 0.3 * advance:
-        return advance, 0.0
+        return (statistics.median(near) if near else advance), 0.0
     best = (advance, 1.0)
     for step in range(0, 91):
         pitch = advance * (0.95 + step * 0.005)
@@ -145,12 +158,13 @@ def _code(run: list[_CodeLine]) -> tuple[str, str | None]:
     rights = [c.gutter_right for c in first]
     # Starts measured from each line's gutter where there is one (it is right-aligned with the code's edge),
     # else from the page: a listing's part on the next page has its own gutter.
-    starts = [g[0].x0 - (r if r is not None else 0.0) for g, r in zip(lines, rights, strict=False)]
+    starts = [g[0].x0 - (r if r is not None else 0.0) for g, r in zip(lines, rights, strict=False) if g]
     advance = statistics.median(g.x1 - g.x0 for line in lines for g in line if g.font)
-    pitch, miss = _pitch(starts, advance)
-    left = min(starts)
+    steps = [b.x0 - a.x0 for line in lines for a, b in zip(line, line[1:], strict=False) if a.font and b.font]
+    pitch, miss = _pitch(starts, advance, steps) if starts else (advance, 0.0)
+    left = min(starts) if starts else 0.0
     text = []
-    for glyphs, start, right in zip(lines, starts, rights, strict=False):
+    for glyphs, right in zip(lines, rights, strict=False):
         origin = (right or 0.0) + left
         column, out = 0, []
         for glyph in glyphs:
@@ -162,10 +176,13 @@ def _code(run: list[_CodeLine]) -> tuple[str, str | None]:
             out.append(" " * (at - column) + glyph.text)
             column = at + len(glyph.text)
         text.append("".join(out).rstrip())
+    code = "\n".join(text) + "\n"
     problem = None
     if miss > _ON_GRID:
         problem = "its indentation could not be recovered (the lines' starts sit on no column grid)"
-    return "\n".join(text) + "\n", problem
+    elif indentation_lost(code) and not compiles(code):
+        problem = "its indentation could not be recovered (every line starts at the left edge)"
+    return code, problem
 
 
 def pdf_code_listings(layout: Layout) -> list[Listing]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import statistics
 from dataclasses import dataclass
+from itertools import pairwise
 
 from harness.inputs.listings import Listing, compiles, indentation_lost, looks_like_code
 from harness.inputs.pdflayout import Glyph, Layout, PageLine
@@ -67,10 +68,10 @@ def _split_gutter(line: PageLine, mono: frozenset[str]) -> _CodeLine | None:
             prompt, right, glyphs = words.split("[")[0].strip(), glyphs[end - 1].x1, glyphs[end:]
             break
     code = [g for g in glyphs if g.font in mono]
-    if not code or len(code) < 0.8 * len(glyphs):
-        # A wrapped line's arrow is drawn in a math font: still code when the rest is.
-        if not (glyphs and glyphs[0].text in _ARROWS and all(g.font in mono for g in glyphs[1:]) and len(glyphs) > 1):
-            return None
+    # A wrapped line's arrow is drawn in a math font: still code when the rest is.
+    arrow = len(glyphs) > 1 and glyphs[0].text in _ARROWS and all(g.font in mono for g in glyphs[1:])
+    if (not code or len(code) < 0.8 * len(glyphs)) and not arrow:
+        return None
     return _CodeLine(line, number, prompt, tuple(glyphs), right)
 
 
@@ -102,7 +103,7 @@ def _starts_anew(run: list[_CodeLine], code: _CodeLine) -> bool:
         return True
     if code.line.page != last.line.page:
         return False
-    steps = [a.line.bottom - b.line.bottom for a, b in zip(run, run[1:], strict=False) if a.line.page == b.line.page]
+    steps = [a.line.bottom - b.line.bottom for a, b in pairwise(run) if a.line.page == b.line.page]
     size = max(g.size for g in code.line.glyphs)  # the code's, not a small gutter's
     step = statistics.median(steps) if steps else 1.25 * size
     return last.line.bottom - code.line.bottom > 1.6 * max(step, 0.8 * size)
@@ -127,7 +128,7 @@ def _join_wrapped(run: list[_CodeLine]) -> list[list[Glyph]]:
     return out
 
 
-def _Gap(after: Glyph) -> Glyph:  # noqa: N802 - a marker glyph: one space where a wrapped line is joined
+def _Gap(after: Glyph) -> Glyph:
     return Glyph(" ", after.x1, after.x1, after.y0, after.y1, after.size, "")
 
 
@@ -160,7 +161,7 @@ def _code(run: list[_CodeLine]) -> tuple[str, str | None]:
     # else from the page: a listing's part on the next page has its own gutter.
     starts = [g[0].x0 - (r if r is not None else 0.0) for g, r in zip(lines, rights, strict=False) if g]
     advance = statistics.median(g.x1 - g.x0 for line in lines for g in line if g.font)
-    steps = [b.x0 - a.x0 for line in lines for a, b in zip(line, line[1:], strict=False) if a.font and b.font]
+    steps = [b.x0 - a.x0 for line in lines for a, b in pairwise(line) if a.font and b.font]
     pitch, miss = _pitch(starts, advance, steps) if starts else (advance, 0.0)
     left = min(starts) if starts else 0.0
     text = []

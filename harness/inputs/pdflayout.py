@@ -18,6 +18,7 @@ import statistics
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 
 from harness.inputs.pdftext import PdfText
 
@@ -114,7 +115,7 @@ def _breaks(line: list[Glyph], glyph: Glyph) -> bool:
 
 def _text(glyphs: list[Glyph]) -> str:
     out = [glyphs[0].text]
-    for before, glyph in zip(glyphs, glyphs[1:], strict=False):
+    for before, glyph in pairwise(glyphs):
         gap = glyph.x0 - before.x1
         if gap > 0.18 * min(glyph.size, before.size):
             out.append(" ")
@@ -129,15 +130,15 @@ def _running(lines: list[list[Glyph]]) -> set[int]:
     tops = [max(g.y1 for g in line) for line in lines]
     bottoms = [min(g.y0 for g in line) for line in lines]
     order = sorted(range(len(lines)), key=lambda i: bottoms[i])
-    steps = [tops[a] - bottoms[b] for a, b in zip(order, order[1:], strict=False)]
+    steps = [tops[a] - bottoms[b] for a, b in pairwise(order)]
     typical = statistics.median([max(s, 0.0) for s in steps]) if steps else 0.0
     size = statistics.median(g.size for line in lines for g in line)
     dropped = set()
     for end, neighbour in ((order[0], order[1]), (order[-1], order[-2])):
         short = len(lines[end]) <= 40 and max(g.size for g in lines[end]) <= size * 1.05  # a title is larger
-        apart = (
-            bottoms[neighbour] - tops[end] if end == order[0] else bottoms[end] - tops[neighbour]
-        ) > max(2.0 * typical, 1.2 * size)
+        apart = (bottoms[neighbour] - tops[end] if end == order[0] else bottoms[end] - tops[neighbour]) > max(
+            2.0 * typical, 1.2 * size
+        )
         if short and apart:
             dropped.add(end)
     return dropped

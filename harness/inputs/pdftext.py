@@ -114,7 +114,7 @@ def _limit() -> None:
 def _extract(path: str) -> dict[str, object]:
     import logging
 
-    from pdfminer.layout import LTChar, LTPage
+    from pdfminer.layout import LTChar
     from pdfminer.pdfpage import PDFPage
 
     logging.disable(logging.WARNING)  # pdfminer warns about every oddity of a damaged file

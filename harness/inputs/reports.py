@@ -19,12 +19,30 @@ from harness.inputs.pdfcode import pdf_code_listings
 from harness.inputs.pdflayout import layout
 from harness.inputs.pdftext import MAX_PAGES, read_pdf
 from harness.inputs.reported import read_answers
+from harness.inputs.schema import PAPERS
 from harness.inputs.spec import Spec
 
 REPORT_SUFFIXES = (".md", ".pdf")
 
 #: What a report's listings usually leave out, added when no listing imports torch (and said so).
 PREAMBLE = "import torch\nfrom torch import Tensor\nfrom typing import Tuple\n"
+
+
+@dataclass(frozen=True)
+class ReportForm:
+    """A report's form as handed in: its file, and for a PDF its pages and paper (``None`` for Markdown)."""
+
+    file: str
+    pages: int | None = None
+    paper: str | None = None  # "A4", "Letter", or the size in mm where it is neither
+
+
+def paper_of(width: float, height: float) -> str:
+    """The paper a page of ``width`` x ``height`` points is on (either orientation), or its size in mm."""
+    for name, (w, h) in PAPERS.items():
+        if {round(width), round(height)} <= {round(w) - 1, round(w), round(w) + 1, round(h) - 1, round(h), round(h) + 1}:
+            return name
+    return f"{width / 72 * 25.4:.0f} x {height / 72 * 25.4:.0f} mm"
 
 
 @dataclass
@@ -35,6 +53,7 @@ class ReadReport:
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: dict[str, dict[str, str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    form: ReportForm | None = None
 
 
 def _lines(text: str, page: int = 1) -> list[Line]:
@@ -54,6 +73,7 @@ def read_report(path: Path, text: str | None, spec: Spec | None, code_too: bool 
     markdown = path.suffix == ".md"
     functions = tuple(q.function.name for q in spec.questions if q.function) if spec else ()
     if markdown:
+        out.form = ReportForm(path.name)
         lines = _lines(text or "")
         listings = markdown_listings(lines) if code_too else []
     else:
@@ -69,6 +89,8 @@ def read_report(path: Path, text: str | None, spec: Spec | None, code_too: bool 
                 "hand in the PDF your editor exports, or the .md or .py"
             )
             return out
+        papers = {paper_of(w, h) for w, h in ((p.width, p.height) for p in pdf.pages)}
+        out.form = ReportForm(path.name, pdf.total_pages, " and ".join(sorted(papers)))
         found = layout(pdf)
         lines = [(line.page, line.number, line.text) for line in found.lines]
         listings = pdf_listings(pdf_code_listings(found), lines, functions) if code_too else []

@@ -78,7 +78,11 @@ FLAGS: tuple[str, ...] = (
     "reported_not_from_code",  # a reported number the submitted code cannot produce
     "seeds_global_generator",  # a function (or loading the file) seeds torch's global generator itself
     "changes_default_dtype",  # the submission changes torch's default dtype
+    "over_page_limit",  # a PDF report longer than the spec's report.max_pages, or not on its paper
 )
+
+#: Paper sizes a report's pages are told by (points, portrait; either orientation counts).
+PAPERS: dict[str, tuple[float, float]] = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0)}
 
 #: What a flag does to the mark of the question it is raised on: ``keep`` it (flag
 #: for review, the default) or ``zero`` it (still flagged, with the evidence).

@@ -29,6 +29,7 @@ from harness.inputs.schema import (
     FLAG_POLICIES,
     FLAGS,
     LIMIT_DEFAULTS,
+    PAPERS,
     MASKED_ESSENTIALS,
     OPTIONAL_CHECK_PARAMS,
     PARAM_PASSING,
@@ -167,6 +168,14 @@ class SimilaritySpec:
 
 
 @dataclass(frozen=True)
+class ReportSpec:
+    """What the lab asks of a report's form: at most ``max_pages`` pages of ``paper`` (``None``: no rule)."""
+
+    max_pages: int | None = None
+    paper: str | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
     """A whole lab as validated data, with the hash that identifies its content."""
 
@@ -183,6 +192,7 @@ class Spec:
     experiments_sha256: str = field(default="", repr=False)
     flags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict.fromkeys(FLAGS, "keep")))
     similarity: SimilaritySpec = field(default_factory=SimilaritySpec)
+    report: ReportSpec = field(default_factory=ReportSpec)
 
     def question(self, question_id: str) -> QuestionSpec:
         """Return the question with id ``question_id`` (``KeyError`` if there is none)."""
@@ -691,6 +701,22 @@ def _read_similarity(r: _Reader, raw: Any) -> SimilaritySpec:
     return SimilaritySpec(threshold=threshold, handed_out=handed_out)
 
 
+def _read_report(r: _Reader, raw: Any) -> ReportSpec:
+    """``report: {max_pages: N, paper: A4}``: the form the lab text asks of a report; both optional."""
+    if raw is None:
+        return ReportSpec()
+    m = r.mapping(raw, ("report",), set(), {"max_pages", "paper"})
+    if m is None:
+        return ReportSpec()
+    pages = None
+    if "max_pages" in m:
+        pages = r.number(m["max_pages"], ("report", "max_pages"), 1, strict=False)
+        if pages is not None and pages != int(pages):
+            r.p.add(("report", "max_pages"), f"expected a whole number of pages, got {_show(pages)}")
+    paper = r.choice(m["paper"], ("report", "paper"), tuple(PAPERS)) or None if "paper" in m else None
+    return ReportSpec(int(pages) if pages is not None else None, paper)
+
+
 def _read_limits(r: _Reader, raw: Any) -> Limits:
     values = dict(LIMIT_DEFAULTS)
     if raw is not None:
@@ -715,7 +741,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
         doc.data,
         (),
         {"schema_version", "id", "title", "inputs", "experiments", "questions"},
-        {"limits", "total_marks", "flags", "similarity"},
+        {"limits", "total_marks", "flags", "similarity", "report"},
     )
     if top is None:
         raise SpecError(doc.path, problems.items)
@@ -749,6 +775,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
     limits = _read_limits(r, top.get("limits"))
     flags = _read_flags(r, top.get("flags"))
     similarity = _read_similarity(r, top.get("similarity"))
+    report = _read_report(r, top.get("report"))
     if problems.items:
         raise SpecError(doc.path, problems.items)
     return Spec(
@@ -765,6 +792,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
         experiments_sha256=content_hash({"inputs": top["inputs"], "experiments": top["experiments"]}),
         flags=MappingProxyType(flags),
         similarity=similarity,
+        report=report,
     )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from harness.inputs.pdftext import MAX_PDF_BYTES
-from harness.inputs.reports import REPORT_SUFFIXES, merge_answers, read_report
+from harness.inputs.reports import REPORT_SUFFIXES, ReportForm, merge_answers, read_report
 from harness.inputs.spec import Spec
 from harness.inputs.yamlsource import NoAliasLoader
 
@@ -62,6 +62,8 @@ class Submission:
     sha256: str
     # Per question and answer, where a report's number was read, or why none was (reports only).
     answer_notes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # A report's form (file, pages, paper), for the spec's page rule (reports only).
+    report: ReportForm | None = None
 
     @property
     def has_code(self) -> bool:
@@ -322,7 +324,7 @@ def _from_report(
     found = read_report(report, text, spec, code_too=not pieces)
     answers, notes = merge_answers(found, given)
     done = _from_pieces(path, pieces or found.pieces, answers, problems + found.problems)
-    return replace(done, answer_notes=notes)
+    return replace(done, answer_notes=notes, report=found.form)
 
 
 def _from_pieces(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from harness.inputs.reports import ReportForm
+from harness.inputs.spec import Spec
 from harness.judging.checks import Context, code_cannot_give
 from harness.outputs.results import Flag
 
@@ -61,6 +63,38 @@ def changes_default_dtype(ctx: Context) -> list[str]:
         dtypes = ", ".join(sorted(after))
         return [f"`{obs.name}` sets torch's default dtype to {dtypes} for all code that runs after it"]
     return []
+
+
+def over_page_limit(spec: Spec, form: ReportForm | None) -> list[str]:
+    """A PDF report longer than the lab allows, or on other paper: the evidence, as the lab text states the rule."""
+    rule = spec.report
+    if form is None or form.pages is None or (rule.max_pages is None and rule.paper is None):
+        return []
+    found = []
+    paper = f" of {form.paper}" if form.paper else ""
+    allowed = "one side" if rule.max_pages == 1 else f"{rule.max_pages} pages"
+    if rule.max_pages is not None and form.pages > rule.max_pages:
+        found.append(f"{form.file}: {form.pages} pages{paper}; the lab allows {allowed}")
+    if rule.paper and form.paper and form.paper != rule.paper:
+        found.append(f"{form.file}: its pages are {form.paper}; the lab asks for {rule.paper}")
+    return found
+
+
+def report_flags(spec: Spec, form: ReportForm | None) -> tuple[Flag, ...]:
+    """The flags of the report as a whole (not of one question): its form against the spec's ``report:`` rule."""
+    policy = spec.flags.get("over_page_limit", "keep")
+    return tuple(Flag("over_page_limit", "report", evidence, policy) for evidence in over_page_limit(spec, form))
+
+
+def page_rule_note(spec: Spec, form: ReportForm | None) -> str | None:
+    """Said for a Markdown report where the lab has a page rule: it has no pages, so the rule was not applied."""
+    if form is None or form.pages is not None or spec.report.max_pages is None:
+        return None
+    return (
+        f"{form.file}: Markdown has no pages, so the lab's page limit ({spec.report.max_pages} "
+        f"{'side' if spec.report.max_pages == 1 else 'pages'}{' of ' + spec.report.paper if spec.report.paper else ''}) "
+        "was not checked; it applies to the PDF you hand in"
+    )
 
 
 FLAG_DETECTORS: dict[str, Detector] = {

@@ -18,10 +18,10 @@ from harness.inputs.spec import CheckSpec, QuestionSpec, Spec
 from harness.inputs.submission import Submission
 from harness.judging.checks import CHECKS, Context, follows_reference
 from harness.judging.essentials import judge_essentials
-from harness.judging.flags import raise_flags
+from harness.judging.flags import page_rule_note, raise_flags, report_flags
 from harness.judging.marks import mark_question, share_name
 from harness.judging.observe import FunctionObservations, observe_functions
-from harness.outputs.results import CheckOutcome, GradeReport, Provenance, QuestionResult
+from harness.outputs.results import CheckOutcome, Flag, GradeReport, Provenance, QuestionResult
 from harness.untrusted.sandbox import Sandbox
 from reference.expectations import Expectations
 
@@ -92,8 +92,13 @@ def grade_question(
     observations: dict[str, FunctionObservations],
     submission: Submission,
     options: GradingOptions,
+    whole: tuple[Flag, ...] = (),
 ) -> QuestionResult:
-    """Run the question's checks in order, judge its essentials and flags, and mark it."""
+    """Run the question's checks in order, judge its essentials and flags, and mark it.
+
+    ``whole`` are the flags of the submission as a whole (its report's form): under a
+    ``zero`` policy they mark every question 0; they are listed once, on the report.
+    """
     obs = observations.get(question.experiment or "") if question.kind == "function" else None
     answers = _answers_for(submission, question)
     notes = submission.answer_notes.get(question.id, {})
@@ -111,7 +116,7 @@ def grade_question(
         blocked = blocked or (outcome.passed is False and bool(outcome.details.get("gate")))
     essentials = judge_essentials(ctx, question.essentials)
     flags = raise_flags(ctx)
-    mark = mark_question(question.marks, shares, essentials, flags)
+    mark = mark_question(question.marks, shares, essentials, flags + whole)
     return QuestionResult(
         question.id,
         question.title,
@@ -152,7 +157,14 @@ def grade_submission(
     for obs in observations.values():
         if obs.output_bytes:
             notes.append(f"`{obs.name}` printed {obs.output_bytes} bytes while graded (ignored).")
-    questions = tuple(grade_question(spec, q, expectations, observations, submission, options) for q in spec.questions)
+    whole = report_flags(spec, submission.report)
+    notes += [f"Flagged for review ({f.kind}): {f.evidence}." for f in whole]
+    rule = page_rule_note(spec, submission.report)
+    if rule:
+        notes.append(rule + ".")
+    questions = tuple(
+        grade_question(spec, q, expectations, observations, submission, options, whole) for q in spec.questions
+    )
     confinement = sandbox.confinement.layers if sandbox.confinement else {}
     data = expectations.provenance.data.get("ratings_source", "none")
     seeds = next(iter(observations.values())).seeds if observations else ()
@@ -184,4 +196,5 @@ def grade_submission(
         provenance=provenance,
         student_seconds=sum(c.call_s for obs in observations.values() for c in obs.calls.values()),
         call_seconds={obs.name: {label: c.call_s for label, c in obs.calls.items()} for obs in observations.values()},
+        report_flags=whole,
     )

@@ -145,11 +145,13 @@ class GradeReport:
     # Each function's calls and their own run time (``default@s0``, ``lr0``...): what the call plan
     # cost, for the benchmark's comparison with other plans; never part of a mark.
     call_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Flags of the submission as a whole (its report's form), with ``question`` "report".
+    report_flags: tuple[Flag, ...] = ()
 
     @property
     def flags(self) -> tuple[Flag, ...]:
-        """Every question's flags, in question order."""
-        return tuple(f for q in self.questions for f in q.flags)
+        """The report's flags, then every question's, in question order."""
+        return self.report_flags + tuple(f for q in self.questions for f in q.flags)
 
     def check_text(self) -> str:
         """The self-check as text (``labgrade check``, ``labgrade.check()`` outside Jupyter): visible checks only."""

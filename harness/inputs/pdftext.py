@@ -9,14 +9,14 @@ listings from those positions (``pdflayout``, ``pdfcode``), never from the space
 text extractor guesses.  Anything that goes wrong is that submission's problem, said
 in one line.
 
-Why pdfminer.six (README, "Reports", has the comparison's figures): on the real
-pdflatex, xelatex, nbconvert, LibreOffice and pandoc fixtures it gives every glyph's
-box, font name and size in drawing order, and its advance widths are the font's own,
-so a monospace font is recognised by its equal advances and a line's indentation is
-measured.  pypdf's text (the reader before) spaces out the glyphs of a fixed-column
-listing and drops its indentation; pypdf's visitor gives text runs, not glyphs.
-pypdfium2 is faster but a binary wheel whose char API gives no font per glyph
-without a call per glyph.  pdfminer.six is pure Python and well kept.
+Why pdfminer.six (README, "Reports", has the comparison's figures): it gives every
+glyph in drawing order with its box, font name and size, and the box spans the
+glyph's advance (the font's own width), so a monospace font is told by its equal
+advances and a line's indentation is measured in them.  It is pure Python, so a
+hostile PDF meets a memory-safe parser, and a failure is an exception, not a crash.
+pypdfium2 was about 4x faster on the seed report (0.07 s against 0.31 s) but its
+boxes are the glyphs' ink, and a font needs one more call per glyph; pypdf's visitor
+gives text runs (492 on the seed report, for 2,559 glyphs), not glyphs.
 """
 
 from __future__ import annotations

@@ -17,13 +17,15 @@ EXPECTED: dict[Path, tuple[dict[str, float], tuple[str, ...]]] = {
     ROOT / "submissions" / "report-markdown.md": (
         SEED,
         ("row 2 of U never changes", "read 0.1220 for 1.2 from line 35", "cannot come from it",
-         "read 0.1219 for 2.1 from line 51", "read [0.342 0.599 0.168; 2.308 0.049 1.836; 2.94 0.491 2.264] for 3.2"),
+         "read 0.1219 for 2.1 from line 51", "read [0.342 0.599 0.168; 2.308 0.049 1.836; 2.94 0.491 2.264] for 3.2",
+         "Markdown has no pages, so the lab's page limit (1 side of A4) was not checked"),
     ),
     ROOT / "submissions" / "report-pdf.pdf": (
         SEED,
         ("row 2 of U never changes", "read 0.1220 for 1.2 from page 1, line 38", "cannot come from it",
          "read 0.1219 for 2.1 from page 1, line 63",
-         "read [0.342 0.599 0.168; 2.308 0.049 1.836; 2.94 0.491 2.264] for 3.2 from page 2, line 36"),
+         "read [0.342 0.599 0.168; 2.308 0.049 1.836; 2.94 0.491 2.264] for 3.2 from page 2, line 36",
+         "Flagged for review (over_page_limit): report-pdf.pdf: 2 pages of A4; the lab allows one side"),
     ),
     REPORTS / "two-column.pdf": (SEED, ("read 0.1220 for 1.2 from page 1, line 40", "row 2 of U never changes")),
     REPORTS / "lstlisting-numbers.pdf": (
@@ -112,3 +114,16 @@ def test_answers_yaml_beside_a_report_overrides_what_it_names(tmp_path: Path) ->
         "report.md (imports the listings leave out)",
         "report.md, listing 1 (line 14)",
     ]
+
+
+@pytest.mark.slow
+def test_a_report_over_the_page_rule_is_flagged_in_the_gradebook_and_results(graded: Path) -> None:
+    """Does the pdflatex seed report (two pages of A4; the lab allows one side) carry its flag everywhere?"""
+    results = json.loads((graded / "report-pdf" / "results.json").read_text())
+    flags = results["extra_data"]["labgrade"]["flags"]
+    assert {"kind": "over_page_limit", "question": "report", "policy": "keep",
+            "evidence": "report-pdf.pdf: 2 pages of A4; the lab allows one side"} in flags  # fmt: skip
+    assert results["score"] == pytest.approx(3.8)  # keep: the mark stands
+    rows = {line.split(",")[0]: line for line in (graded / "gradebook.csv").read_text().splitlines()}
+    assert "report: over_page_limit" in rows["report-pdf"]
+    assert "over_page_limit" not in rows["report-markdown"]

@@ -29,7 +29,7 @@ EXPECTED: dict[str, tuple[dict[str, float], str]] = {
     ),
     "report-pdf": (
         {"1.1": 0.4, "1.2": 1, "2.1": 1, "3.1": 0.4, "3.2": 1, "4.1": 0},
-        "read 0.1220 for 1.2 from page 1, line 28",
+        "read 0.1220 for 1.2 from page 1, line 38",
     ),
     "transposed-v": ({"1.1": 0.8, "3.1": 0.8}, "graded as if you returned V"),
     "returns-numpy": ({"1.1": 0.8, "3.1": 0.8}, "returned U and V as NumPy arrays"),

@@ -135,19 +135,20 @@ def _Gap(after: Glyph) -> Glyph:
 def _pitch(starts: list[float], advance: float, steps: list[float]) -> tuple[float, float]:
     """The column pitch that puts the lines' starts on one grid, and the largest miss (in columns).
 
-    ``steps`` are the distances between neighbouring glyphs of a line: with every line at
-    one indentation, their median is the pitch (a fixed grid is wider than the advance).
+    ``steps`` are the distances between neighbouring glyphs of a line: their median is
+    the pitch (a fixed grid is wider than the advance), refined within 5% so that the
+    lines' starts fit.  A wider pitch alone could fit starts that are all multiples of 4
+    columns (4/3 of the true one does), so the glyphs, not the starts, choose it.
     """
     left = min(starts)
     offsets = [s - left for s in starts]
     near = [d for d in steps if 0.9 * advance <= d <= 1.45 * advance]
-    if max(offsets) < 0.3 * advance:
-        return (statistics.median(near) if near else advance), 0.0
-    best = (advance, 1.0)
-    for step in range(0, 91):
-        pitch = advance * (0.95 + step * 0.005)
+    base = statistics.median(near) if near else advance
+    best = (base, max(abs(o / base - round(o / base)) for o in offsets))
+    for step in range(-25, 26):
+        pitch = base * (1 + step * 0.002)
         miss = max(abs(o / pitch - round(o / pitch)) for o in offsets)
-        if miss < best[1] - 1e-6:
+        if miss < best[1] - 0.02:
             best = (pitch, miss)
     return best
 

@@ -22,8 +22,12 @@ from harness.inputs.listings import Line
 from harness.inputs.spec import AnswerSpec, Spec
 
 _NUMBER = r"[-+−‐‑‒–—﹣－]?\d+(?:\.\d+)?(?:[eE][-+−]?\d+)?"
-_LEADS = r"(?:=|:|≈|\bis\b|\bof\b|\bequals\b|\bgives\b)"  # what puts a number after its quantity's words
-_AFTER = re.compile(rf"{_LEADS}\s*\$?\s*({_NUMBER})(?!\d|\.\d|\s*\\times|\s*[x×]\s*\d)")  # a full stop may end it
+# What puts a number after its quantity's words ("loss = 0.12", "the loss was 0.12", "came out at 0.12").
+_LEADS = r"(?:=|:|≈|\bis\b|\bof\b|\bequals\b|\bgives\b|\bgave\b|\bwas\b|\bwere\b|\bat\b)"
+_AFTER = re.compile(
+    rf"{_LEADS}\s*\$?\s*({_NUMBER})(?!\d|\.\d|\s*\\times|\s*[x×]\s*\d|\s*(?:epochs?|iterations?|steps?)\b)"
+)  # a full stop may end it
+_CELL = re.compile(rf"\s+({_NUMBER})\s*$")
 _MATRIX = re.compile(r"\\begin\{([bp]matrix)\}(.*?)\\end\{\1\}", re.DOTALL)
 
 #: Words that name each kind of number answer (the answer's own name always counts).
@@ -89,7 +93,8 @@ def read_number(section: Sequence[Line], answer: AnswerSpec, markdown: bool) -> 
                 break
             text = f"{text} {more}"
         for word in pattern.finditer(line[2]):
-            match = _AFTER.search(text, word.end())
+            # A table's row: the quantity's words, then its value as the row's last cell.
+            match = _AFTER.search(text, word.end()) or _CELL.match(line[2], word.end())
             if match is None:
                 continue
             value = _float(match.group(1))
@@ -135,6 +140,15 @@ def _matrices(section: Sequence[Line]) -> list[tuple[list[list[float]], Line]]:
 _ROW = re.compile(rf"^\s*(?:[A-Za-z][\w.]{{0,8}}\s+)?((?:{_NUMBER}\s*){{1,12}})$")
 
 
+def _printed(text: str) -> str:
+    """A row of a printed tensor or array (``tensor([[0.34, 0.60],``) as its numbers alone."""
+    bare = re.sub(r"^\s*(?:tensor|array)\(", "", text)
+    if bare == text and not re.match(r"^\s*\[", text):
+        return text
+    bare = re.sub(r",?\s*(?:dtype|device|requires_grad)=.*$", "", bare)
+    return re.sub(r"[\[\](),]", " ", bare)
+
+
 def _grids(section: Sequence[Line]) -> list[tuple[list[list[float]], Line]]:
     """Typeset matrices and tables as a PDF gives them: consecutive lines of the same count of numbers.
 
@@ -146,7 +160,7 @@ def _grids(section: Sequence[Line]) -> list[tuple[list[list[float]], Line]]:
     rows: list[list[float]] = []
     first: Line | None = None
     for line in [*section, (0, 0, "")]:
-        match = _ROW.match(line[2].translate(_MINUS))
+        match = _ROW.match(_printed(line[2]).translate(_MINUS))
         row = [_float(x) for x in re.findall(_NUMBER, match.group(1))] if match else None
         if row is not None and (not rows or len(row) == len(rows[0])):
             rows.append(row)

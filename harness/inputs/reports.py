@@ -40,7 +40,14 @@ class ReportForm:
 def paper_of(width: float, height: float) -> str:
     """The paper a page of ``width`` x ``height`` points is on (either orientation), or its size in mm."""
     for name, (w, h) in PAPERS.items():
-        if {round(width), round(height)} <= {round(w) - 1, round(w), round(w) + 1, round(h) - 1, round(h), round(h) + 1}:
+        if {round(width), round(height)} <= {
+            round(w) - 1,
+            round(w),
+            round(w) + 1,
+            round(h) - 1,
+            round(h),
+            round(h) + 1,
+        }:
             return name
     return f"{width / 72 * 25.4:.0f} x {height / 72 * 25.4:.0f} mm"
 

@@ -90,9 +90,10 @@ def page_rule_note(spec: Spec, form: ReportForm | None) -> str | None:
     """Said for a Markdown report where the lab has a page rule: it has no pages, so the rule was not applied."""
     if form is None or form.pages is not None or spec.report.max_pages is None:
         return None
+    unit = "side" if spec.report.max_pages == 1 else "pages"
+    paper = f" of {spec.report.paper}" if spec.report.paper else ""
     return (
-        f"{form.file}: Markdown has no pages, so the lab's page limit ({spec.report.max_pages} "
-        f"{'side' if spec.report.max_pages == 1 else 'pages'}{' of ' + spec.report.paper if spec.report.paper else ''}) "
+        f"{form.file}: Markdown has no pages, so the lab's page limit ({spec.report.max_pages} {unit}{paper}) "
         "was not checked; it applies to the PDF you hand in"
     )
 

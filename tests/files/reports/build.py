@@ -1,4 +1,8 @@
-"""Rebuild the PDF report fixtures from their Markdown with WeasyPrint: ``python tests/files/reports/build.py``.
+"""Rebuild the older PDF fixtures that WeasyPrint makes: ``python tests/files/reports/build.py``.
+
+These stand for a web page printed to PDF (WeasyPrint is a browser-like engine) and for
+damaged PDFs; the reports students make with LaTeX, nbconvert, LibreOffice or pandoc are
+built by those programs (``build_real.py``).
 
 The PDFs are committed (tests read them as students hand them in); this script says
 how each was made.  A tiny Markdown-to-HTML step (headings, paragraphs, fenced code)
@@ -66,7 +70,8 @@ def flattened_listing(source: Path) -> str:
 
 if __name__ == "__main__":
     seed = ROOT / "submissions" / "report-markdown.md"
-    build(seed, ROOT / "submissions" / "report-pdf.pdf")
+    # The seed report as a PDF is typeset by pdflatex from submissions/report-pdf.tex (real LaTeX, not
+    # an imitation): see build_real.py, which rebuilds every fixture made by a student's own tool.
     build(seed, HERE / "two-column.pdf", "body { columns: 2; column-gap: 8mm }")
     build(HERE / "wrapped-lines.md", HERE / "wrapped-lines.pdf", "@page { size: A5 } pre { font-size: 8pt }")
     HTML(string=numbered_listing(ROOT / "submissions" / "correct.py", "SGD, as in the lab.", "The reconstruction loss is 0.1221.")).write_pdf(HERE / "lstlisting-numbers.pdf")

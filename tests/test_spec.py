@@ -71,10 +71,10 @@ def test_lab1_states_its_mark_policy() -> None:
 def test_every_schema_name_has_its_judge() -> None:
     """Does every essential and flag the schema accepts have the code that judges it, and no more?"""
     from harness.judging.essentials import ESSENTIALS as JUDGES
-    from harness.judging.flags import FLAG_DETECTORS
+    from harness.judging.flags import FLAG_DETECTORS, REPORT_DETECTORS
 
     assert tuple(JUDGES) == ESSENTIALS
-    assert tuple(FLAG_DETECTORS) == FLAGS
+    assert (*FLAG_DETECTORS, *REPORT_DETECTORS) == FLAGS
 
 
 def test_free_text_parts_are_listed_for_a_human() -> None:

@@ -80,10 +80,17 @@ def over_page_limit(spec: Spec, form: ReportForm | None) -> list[str]:
     return found
 
 
+#: Flags of a report as a whole (raised once, with ``question`` "report"), by the name specs use.
+REPORT_DETECTORS: dict[str, Callable[[Spec, ReportForm | None], list[str]]] = {"over_page_limit": over_page_limit}
+
+
 def report_flags(spec: Spec, form: ReportForm | None) -> tuple[Flag, ...]:
     """The flags of the report as a whole (not of one question): its form against the spec's ``report:`` rule."""
-    policy = spec.flags.get("over_page_limit", "keep")
-    return tuple(Flag("over_page_limit", "report", evidence, policy) for evidence in over_page_limit(spec, form))
+    return tuple(
+        Flag(kind, "report", evidence, spec.flags.get(kind, "keep"))
+        for kind, detect in REPORT_DETECTORS.items()
+        for evidence in detect(spec, form)
+    )
 
 
 def page_rule_note(spec: Spec, form: ReportForm | None) -> str | None:

@@ -29,7 +29,8 @@ from harness.inputs.pdflayout import Glyph, Layout, PageLine
 
 #: Drawn at the start of a wrapped line by listings' and fvextra's ``breaklines`` (postbreak / breaksymbol).
 _ARROWS = frozenset("↪→↳⤷⟶↩⏎⤶⇢➥➦←-")
-_PROMPT = re.compile(r"^(In|Out)\s*\[\s*[\d*]*\s*\]:$")
+#: A notebook's prompt: ``In [3]:`` (nbconvert 6) or ``[3]:`` (nbconvert 7, inputs and results alike).
+_PROMPT = re.compile(r"^(In|Out)?\s*\[\s*[\d*]*\s*\]:$")
 #: Largest miss of a line's start from the column grid, in columns, that still counts as on it.
 _ON_GRID = 0.3
 
@@ -65,7 +66,7 @@ def _split_gutter(line: PageLine, mono: frozenset[str]) -> _CodeLine | None:
     for end in range(1, min(len(glyphs), 12)):
         words = "".join(g.text for g in glyphs[:end])
         if _PROMPT.match(words.replace(" ", "")) and glyphs[end].x0 - glyphs[end - 1].x1 >= 0.3 * glyphs[end].size:
-            prompt, right, glyphs = words.split("[")[0].strip(), glyphs[end - 1].x1, glyphs[end:]
+            prompt, right, glyphs = words.split("[")[0].strip() or "In", glyphs[end - 1].x1, glyphs[end:]
             break
     code = [g for g in glyphs if g.font in mono]
     # A wrapped line's arrow is drawn in a math font: still code when the rest is.
@@ -175,7 +176,7 @@ def _code(run: list[_CodeLine]) -> tuple[str, str | None]:
                 column += 1
                 continue
             at = max(column, round((glyph.x0 - origin) / pitch))
-            out.append(" " * (at - column) + glyph.text)
+            out.append(" " * (at - column) + glyph.text.replace("␣", " "))  # a visible space (showspaces)
             column = at + len(glyph.text)
         text.append("".join(out).rstrip())
     code = "\n".join(text) + "\n"

@@ -25,7 +25,7 @@ _NUMBER = r"[-+−‐‑‒–—﹣－]?\d+(?:\.\d+)?(?:[eE][-+−]?\d+)?"
 # What puts a number after its quantity's words ("loss = 0.12", "the loss was 0.12", "came out at 0.12").
 _LEADS = r"(?:=|:|≈|\bis\b|\bof\b|\bequals\b|\bgives\b|\bgave\b|\bwas\b|\bwere\b|\bat\b)"
 _AFTER = re.compile(
-    rf"{_LEADS}\s*\$?\s*({_NUMBER})(?!\d|\.\d|\s*\\times|\s*[x×]\s*\d|\s*(?:epochs?|iterations?|steps?)\b)"
+    rf"{_LEADS}\s*\$?\s*(?:tensor\()?({_NUMBER})(?!\d|\.\d|\s*\\times|\s*[x×]\s*\d|\s*(?:epochs?|iterations?|steps?)\b)"
 )  # a full stop may end it
 _CELL = re.compile(rf"\s+({_NUMBER})\s*$")
 _MATRIX = re.compile(r"\\begin\{([bp]matrix)\}(.*?)\\end\{\1\}", re.DOTALL)
@@ -48,7 +48,9 @@ class Reading:
 
 def _label(question_id: str) -> re.Pattern[str]:
     words = r"(?:exercise|question|task|part|q)\s*"
-    return re.compile(rf"^[\W_]*(?:{words})?{re.escape(question_id)}(?![\d.]\d)(?!\d)", re.IGNORECASE)
+    # A typeset heading may carry its own section number first ("1.3 2.1", "2 Exercise 2.1").
+    numbered = r"(?:\d+(?:\.\d+)*\.?\s+)?"
+    return re.compile(rf"^[\W_]*{numbered}(?:{words})?{re.escape(question_id)}(?![\d.]\d)(?!\d)", re.IGNORECASE)
 
 
 def sections(lines: Sequence[Line], question_ids: Sequence[str]) -> dict[str, list[Line]]:

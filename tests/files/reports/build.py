@@ -48,18 +48,6 @@ def build(markdown: Path, target: Path, css: str = "") -> None:
     HTML(string=f"<style>{BASE} {css}</style>{to_html(markdown.read_text())}").write_pdf(target)
 
 
-def numbered_listing(source: Path, title: str, answer: str) -> str:
-    """An lstlisting-style page: line numbers in a right-aligned gutter, then an answer in prose."""
-    code = [line for line in source.read_text().splitlines() if not line.startswith('"""')]
-    rows = "".join(
-        f'<div class="l"><span class="n">{i}</span>{html.escape(line) or " "}</div>'
-        for i, line in enumerate(code, start=1)
-    )
-    css = ".l { font-family: 'DejaVu Sans Mono'; font-size: 8pt; white-space: pre } "
-    css += ".n { display: inline-block; width: 7mm; text-align: right; margin-right: 3mm; color: #888 }"
-    return f"<style>{BASE} {css}</style><h2>Exercise 1.1</h2>{rows}<p>Listing 1: {title}</p><h2>Exercise 1.2</h2><p>{answer}</p>"
-
-
 def flattened_listing(source: Path) -> str:
     """Numbered code lines set as prose: every leading space collapses, so no indentation survives."""
     code = [line for line in source.read_text().splitlines() if not line.startswith('"""')]
@@ -69,11 +57,8 @@ def flattened_listing(source: Path) -> str:
 
 
 if __name__ == "__main__":
-    seed = ROOT / "submissions" / "report-markdown.md"
     # The seed report as a PDF is typeset by pdflatex from submissions/report-pdf.tex (real LaTeX, not
     # an imitation): see build_real.py, which rebuilds every fixture made by a student's own tool.
-    build(seed, HERE / "two-column.pdf", "body { columns: 2; column-gap: 8mm }")
     build(HERE / "wrapped-lines.md", HERE / "wrapped-lines.pdf", "@page { size: A5 } pre { font-size: 8pt }")
-    HTML(string=numbered_listing(ROOT / "submissions" / "correct.py", "SGD, as in the lab.", "The reconstruction loss is 0.1221.")).write_pdf(HERE / "lstlisting-numbers.pdf")
     HTML(string=flattened_listing(ROOT / "submissions" / "correct.py")).write_pdf(HERE / "lost-indentation.pdf")
     HTML(string=f"<style>{BASE}</style><svg width='400' height='200'><rect width='300' height='100' fill='#888'/></svg>").write_pdf(HERE / "scanned.pdf")

@@ -121,6 +121,12 @@ def report_context(results: dict[str, Any], fit: Fit = FITS[0]) -> dict[str, Any
     flagged = [_dict(f) for f in _list(meta.get("flags"))]
     return {
         "flag_count": len(flagged),
+        # Flags of the report as a whole (its pages) belong to no question: their evidence is shown at the top.
+        "report_flags": [
+            {"kind": _cut(f.get("kind", ""), 40), "evidence": _cut(f.get("evidence", ""), fit.message_chars)}
+            for f in flagged
+            if f.get("question") == "report"
+        ][:2],
         "fit": fit,
         "lab_title": _cut(meta.get("lab_title", "Lab"), 90),
         "name": _cut(meta.get("name", "submission"), 60),

@@ -70,9 +70,9 @@ EXPECTED: dict[Path, tuple[dict[str, float], tuple[str, ...]]] = {
         {"1.1": 1, "1.2": 1, "2.1": 1, "3.1": 1},
         ("read 0.1221 for 1.2 from page 1, line 18", "read 0.1219 for 2.1 from page 1, line 20"),
     ),
-    REPORTS / "libreoffice-proportional.pdf": (  # LibreOffice, code in a proportional font: reported, not guessed
-        {"1.1": 0, "1.2": 1, "2.1": 1, "3.1": 0, "3.2": 1},
-        ("listing 1 (page 1, line 5): its indentation could not be recovered", f"{USUAL}39"),
+    REPORTS / "libreoffice-proportional.pdf": (  # LibreOffice, code in a proportional font: its drawn spaces
+        {"1.1": 1, "1.2": 1, "2.1": 1, "3.1": 1, "3.2": 1},
+        ("read 0.1221 for 1.2 from page 1, line 18", f"{USUAL}39"),
     ),
     REPORTS / "pandoc.pdf": ({"1.1": 1, "3.1": 1, "3.2": 1}, (f"{USUAL}42",)),  # pandoc -> pdflatex, highlighted
     REPORTS / "xelatex-numbers.pdf": ({"1.1": 1, "3.1": 1}, ()),  # xelatex + fontspec, lstlisting

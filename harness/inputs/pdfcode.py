@@ -48,7 +48,9 @@ class _CodeLine:
 
 def _split_gutter(line: PageLine, mono: frozenset[str]) -> _CodeLine | None:
     """The line as code (number or prompt split off), or ``None`` if it is not set in a monospace font."""
-    glyphs = list(line.glyphs)
+    glyphs = [g for g in line.glyphs if g.text != " "]  # positions, not drawn spaces, give the columns
+    if not glyphs:
+        return None
     number, prompt, right = None, None, None
     digits = 0
     while digits < len(glyphs) and glyphs[digits].text.isdigit():

@@ -114,13 +114,14 @@ def _breaks(line: list[Glyph], glyph: Glyph) -> bool:
 
 
 def _text(glyphs: list[Glyph]) -> str:
+    """The line's text: its drawn spaces as they are, and one space for a gap where none is drawn."""
     out = [glyphs[0].text]
     for before, glyph in pairwise(glyphs):
         gap = glyph.x0 - before.x1
-        if gap > 0.18 * min(glyph.size, before.size):
+        if gap > 0.18 * min(glyph.size, before.size) and not (before.text == " " or glyph.text == " "):
             out.append(" ")
         out.append(glyph.text)
-    return "".join(out)
+    return "".join(out).rstrip()
 
 
 def _running(lines: list[list[Glyph]]) -> set[int]:
@@ -154,10 +155,11 @@ def layout(pdf: PdfText) -> Layout:
             name = pdf.fonts[font] if 0 <= font < len(pdf.fonts) else "?"
             if text == " " and x1 > x0:
                 spaces.setdefault((name, round(size, 1)), x1 - x0)
-            if _keeps(text) and x1 >= x0:
+            # A space the PDF draws (Word, LibreOffice) is kept: it is the text's own, leading ones too.
+            if (_keeps(text) or (text == " " and x1 > x0)) and x1 >= x0:
                 glyphs.append(Glyph(text, x0, x1, y0, y1, size, name))
         pages.append(glyphs)
-    mono = monospace_fonts([g for page in pages for g in page])
+    mono = monospace_fonts([g for page in pages for g in page if g.text != " "])
     out: list[PageLine] = []
     for number, glyphs in enumerate(pages, start=1):
         lines: list[list[Glyph]] = []
@@ -166,6 +168,7 @@ def layout(pdf: PdfText) -> Layout:
                 lines[-1].append(glyph)
             else:
                 lines.append([glyph])
+        lines = [line for line in lines if any(g.text != " " for g in line)]
         drop = _running(lines)
         kept = [line for i, line in enumerate(lines) if i not in drop]
         out += [PageLine(number, i, tuple(line), _text(line)) for i, line in enumerate(kept, start=1)]

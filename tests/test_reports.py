@@ -34,6 +34,13 @@ EXPECTED: dict[Path, tuple[dict[str, float], tuple[str, ...]]] = {
         ("no code listing found", "rating for 4.1 is ambiguous, so neither was taken: 4.1 (line 24); 3.6 (line 24)",
          "read 1912345.0 for 4.1 from line 25"),
     ),
+    REPORTS / "in-sentences.md": (  # answers in sentences ("for 3.2 the completed matrix is"), x 10^{-1}, a list
+        {"1.1": 0, "1.2": 1, "2.1": 1, "3.2": 1, "4.1": 0},
+        ("read 1.222 \\times 10^{-1} for 1.2 from line 8", "read 1.219 \\cdot 10^{-1} for 2.1 from line 9",
+         "read [0.338 0.601 0.173; 2.315 0.049 1.837; 2.94 0.492 2.262] for 3.2 from line 13",
+         "rating for 4.1 is ambiguous, so neither was taken: 3.37 (line 18); 3.9 (line 18)",
+         "no sse found for 4.1 in its section or a sentence naming it"),
+    ),
     REPORTS / "injects-code.md": ({"1.1": 1, "1.2": 1}, ("read 0.1221 for 1.2 from line 31",)),
     REPORTS / "lost-indentation.pdf": (
         {"1.1": 0, "1.2": 1},
@@ -67,15 +74,28 @@ EXPECTED: dict[Path, tuple[dict[str, float], tuple[str, ...]]] = {
          "notebook.pdf: 3 pages of Letter; the lab allows one side", "its pages are Letter; the lab asks for A4"),
     ),
     REPORTS / "libreoffice-mono.pdf": (  # LibreOffice headless from .fodt, code pasted in Liberation Mono
-        {"1.1": 1, "1.2": 1, "2.1": 1, "3.1": 1},
-        ("read 0.1221 for 1.2 from page 1, line 18", "read 0.1219 for 2.1 from page 1, line 20"),
+        {"1.1": 1, "1.2": 1, "2.1": 1, "3.1": 1, "3.2": 1},  # 3.2 as a Python list in a sentence
+        ("read 0.1221 for 1.2 from page 1, line 18", "read 0.1219 for 2.1 from page 1, line 20", f"{USUAL}39"),
     ),
     REPORTS / "libreoffice-proportional.pdf": (  # LibreOffice, code in a proportional font: its drawn spaces
         {"1.1": 1, "1.2": 1, "2.1": 1, "3.1": 1, "3.2": 1},
         ("read 0.1221 for 1.2 from page 1, line 18", f"{USUAL}39"),
     ),
-    REPORTS / "pandoc.pdf": ({"1.1": 1, "3.1": 1, "3.2": 1}, (f"{USUAL}42",)),  # pandoc -> pdflatex, highlighted
-    REPORTS / "xelatex-numbers.pdf": ({"1.1": 1, "3.1": 1}, ()),  # xelatex + fontspec, lstlisting
+    REPORTS / "pandoc.pdf": (  # pandoc -> pdflatex, highlighted code, answers in a table keyed by question
+        {"1.1": 1, "1.2": 1, "2.1": 1, "3.1": 1, "3.2": 1},
+        ("read 0.1221 for 1.2 from page 1, line 23", "read 0.1219 for 2.1 from page 1, line 24", f"{USUAL}42"),
+    ),
+    REPORTS / "xelatex-numbers.pdf": (  # xelatex + unicode-math: "Ex. 1.1" labels, 1.221 · 10^{-1}, "for 3.2 the ..."
+        {"1.1": 1, "1.2": 1, "2.1": 1, "3.1": 1, "3.2": 1},
+        ("read 1.221 ⋅ 10−1 for 1.2 from page 1, line 44", "read 1.219 ⋅ 10−1 for 2.1 from page 1, line 49",
+         f"{USUAL}74"),
+    ),
+    REPORTS / "page-break.pdf": (  # pdflatex, fancyhdr heads; listing 1 over the page break; booktabs with headers
+        {"1.1": 1, "1.2": 1, "2.1": 1, "3.1": 1, "3.2": 1},
+        ("read 1.221 · 10−1 for 1.2 from page 2, line 8", "read 1.219 · 10−1 for 2.1 from page 2, line 9",
+         "read [0.3374 0.6005 0.1735; 1.9873 0.0492 1.8374; 2.9407 0.6213 2.262] for 3.2 from page 2, line 28",
+         "page-break.pdf: 2 pages of A4; the lab allows one side"),
+    ),
     REPORTS / "scanned.pdf": ({"1.1": 0, "1.2": 0}, ("has no text layer (a scanned or image-only PDF?)",)),
     REPORTS / "malformed.pdf": ({"1.1": 0, "1.2": 0}, ("malformed.pdf: not a readable PDF",)),
 }  # fmt: skip

@@ -145,6 +145,30 @@ def _running(lines: list[list[Glyph]]) -> set[int]:
     return dropped
 
 
+def _repeated(pages: list[list[list[Glyph]]], mono: frozenset[str]) -> list[set[int]]:
+    """Each page's top or bottom lines that recur on another page at the same height (page numbers aside).
+
+    A running head such as "COMP6248 Lab 1 ... Name" may be too long to count as
+    short, but it is set in the same place on every page.  Code is never one: two
+    listings may each end a page with the same ``return U, V``.
+    """
+
+    def key(line: list[Glyph]) -> tuple[str, int]:
+        text = "".join("#" if g.text.isdigit() else g.text for g in line if g.text != " ")
+        return text, round(min(g.y0 for g in line))
+
+    ends: list[dict[tuple[str, int], int]] = []
+    for lines in pages:
+        order = sorted(range(len(lines)), key=lambda i: min(g.y0 for g in lines[i]))
+        picked = order[:2] + order[-2:] if len(order) > 4 else []
+        ends.append({key(lines[i]): i for i in picked if not any(g.font in mono for g in lines[i])})
+    seen: dict[tuple[str, int], int] = defaultdict(int)
+    for found in ends:
+        for k in found:
+            seen[k] += 1
+    return [{i for k, i in found.items() if seen[k] >= 2} for found in ends]
+
+
 def layout(pdf: PdfText) -> Layout:
     """The report's body lines (running heads and feet dropped), page by page, in drawing order."""
     pages: list[list[Glyph]] = []
@@ -161,15 +185,17 @@ def layout(pdf: PdfText) -> Layout:
         pages.append(glyphs)
     mono = monospace_fonts([g for page in pages for g in page if g.text != " "])
     out: list[PageLine] = []
-    for number, glyphs in enumerate(pages, start=1):
+    paged: list[list[list[Glyph]]] = []
+    for glyphs in pages:
         lines: list[list[Glyph]] = []
         for glyph in glyphs:
             if lines and not _breaks(lines[-1], glyph):
                 lines[-1].append(glyph)
             else:
                 lines.append([glyph])
-        lines = [line for line in lines if any(g.text != " " for g in line)]
-        drop = _running(lines)
+        paged.append([line for line in lines if any(g.text != " " for g in line)])
+    for number, (lines, again) in enumerate(zip(paged, _repeated(paged, mono), strict=True), start=1):
+        drop = _running(lines) | again
         kept = [line for i, line in enumerate(lines) if i not in drop]
         out += [PageLine(number, i, tuple(line), _text(line)) for i, line in enumerate(kept, start=1)]
     sizes = tuple((page.width, page.height) for page in pdf.pages)

@@ -1,13 +1,18 @@
 """The numbers a report states, found by their question and their quantity, with where they were read.
 
-A question's section runs from its label ("Exercise 1.2", "Question 1.2", "1.2" at the
-start of a line or heading) to the next question's label.  In it, a number answer is
-the number that follows "=", ":", "is" or "of" after its quantity's words ("loss",
-"error"; "rating"; "SSE"), and a matrix answer is a LaTeX ``bmatrix``/``pmatrix`` or a
-Markdown table of the right shape that is not one of the lab's own inputs (a report
-prints A before its completion).  One value found: read, with its page and line.
-Several different values: ambiguous, none taken, all listed.  None: missing, with
-what was looked for.  Only numbers are read; nothing in a report is ever run here.
+A question's section runs from its label ("Exercise 1.2", "Ex. 1.2", "Question 1.2",
+"1.2" at the start of a line or heading) to the next question's label.  In it, a
+number answer is the number that follows "=", ":", "is", "of" or "was" after its
+quantity's words ("loss", "error"; "rating"; "SSE"), written plainly, as ``1.22e-01``
+or as ``1.22 · 10^{-1}`` (LaTeX's cdot); a matrix answer is a LaTeX ``bmatrix``/``pmatrix``, a
+Markdown table, a typeset grid of n lines of m numbers, a printed tensor or a Python
+list of the right shape that is not one of the lab's own inputs (a report prints A
+before its completion).  Answers are also found where students put them outside a
+section: a table's row keyed by the question id under a header that names the
+quantity, and a sentence that names the question ("for 3.2 the completion is").
+One value found: read, with its page and line.  Several different values:
+ambiguous, none taken, all listed.  None: missing, with what was looked for.  Only
+numbers are read; nothing in a report is ever run here.
 """
 
 from __future__ import annotations
@@ -22,12 +27,17 @@ from harness.inputs.listings import Line
 from harness.inputs.spec import AnswerSpec, Spec
 
 _NUMBER = r"[-+−‐‑‒–—﹣－]?\d+(?:\.\d+)?(?:[eE][-+−]?\d+)?"
+# "1.221 \cdot 10^{-1}" in LaTeX source, "1.221 · 10−1" as a PDF draws it (the exponent's sign makes it one).
+_POWER = r"(?:\s*(?:\\cdot|\\times|⋅|·|×)\s*10(?:\^\{?([-+−]?\d+)\}?|([-−‐]\d+)))?"
 # What puts a number after its quantity's words ("loss = 0.12", "the loss was 0.12", "came out at 0.12").
 _LEADS = r"(?:=|:|≈|\bis\b|\bof\b|\bequals\b|\bgives\b|\bgave\b|\bwas\b|\bwere\b|\bat\b)"
 _AFTER = re.compile(
-    rf"{_LEADS}\s*\$?\s*(?:tensor\()?({_NUMBER})(?!\d|\.\d|\s*\\times|\s*[x×]\s*\d|\s*(?:epochs?|iterations?|steps?)\b)"
+    rf"{_LEADS}\s*\$?\s*(?:tensor\()?(({_NUMBER}){_POWER})"
+    r"(?!\d|\.\d|\s*\\times|\s*[x×]\s*\d|\s*(?:epochs?|iterations?|steps?)\b)"
 )  # a full stop may end it
-_CELL = re.compile(rf"\s+({_NUMBER})\s*$")
+_CELL = re.compile(rf"\s+\$?(({_NUMBER}){_POWER})\$?\s*$")
+#: A nested list as Python prints it, in prose or pasted: ``[[0.34, 0.60, 0.17], [1.99, 0.05, 1.84]]``.
+_NESTED = re.compile(rf"\[\s*\[((?:\s*{_NUMBER}\s*,?|\s*\]\s*,\s*\[)+)\]\s*\]")
 _MATRIX = re.compile(r"\\begin\{([bp]matrix)\}(.*?)\\end\{\1\}", re.DOTALL)
 
 #: Words that name each kind of number answer (the answer's own name always counts).
@@ -46,8 +56,12 @@ class Reading:
     note: str
 
 
+#: What a label may call a question: "Exercise 1.2", "Ex. 1.2", "Question 1.2", "Q1.2", "Task 1.2", "Part 1.2".
+_NAMED = r"(?:exercise|ex\.|question|qn?\.?|task|part)\s*"
+
+
 def _label(question_id: str) -> re.Pattern[str]:
-    words = r"(?:exercise|question|task|part|q)\s*"
+    words = _NAMED
     # A typeset heading may carry its own section number first ("1.3 2.1", "2 Exercise 2.1").
     numbered = r"(?:\d+(?:\.\d+)*\.?\s+)?"
     return re.compile(rf"^[\W_]*{numbered}(?:{words})?{re.escape(question_id)}(?![\d.]\d)(?!\d)", re.IGNORECASE)
@@ -79,6 +93,13 @@ def _float(text: str) -> float:
     return float(text.translate(_MINUS))
 
 
+def _value(match: re.Match[str]) -> tuple[float, str]:
+    """A matched number (group 1 as written; 2 its mantissa; 3 or 4 its power of ten) and how it was written."""
+    power = match.group(3) or match.group(4)
+    value = _float(match.group(2)) * (10.0 ** int(power.translate(_MINUS)) if power else 1.0)
+    return value, " ".join(match.group(1).split())
+
+
 #: A value found in a report: the value, as the report writes it, and where (page and line).
 Found = tuple[Any, str, str]
 
@@ -97,12 +118,86 @@ def read_number(section: Sequence[Line], answer: AnswerSpec, markdown: bool) -> 
         for word in pattern.finditer(line[2]):
             # A table's row: the quantity's words, then its value as the row's last cell.
             match = _AFTER.search(text, word.end()) or _CELL.match(line[2], word.end())
-            if match is None:
-                continue
-            value = _float(match.group(1))
-            if not any(math.isclose(value, v, rel_tol=1e-9) for v, _, _ in found):
-                found.append((value, match.group(1), _where(line, markdown)))
+            if match is not None:
+                _add(found, *_value(match), _where(line, markdown))
     return found
+
+
+def _add(found: list[Found], value: float, shown: str, where: str) -> None:
+    if not any(math.isclose(value, v, rel_tol=1e-9) for v, _, _ in found):
+        found.append((value, shown, where))
+
+
+def read_table_rows(lines: Sequence[Line], qid: str, answer: AnswerSpec, markdown: bool) -> list[Found]:
+    """Values in a table's row keyed by the question id, under a header that names the quantity.
+
+    "Question | Method | Loss" over "1.2 | SGD, rank 2 | 0.1221": the row's last cell is
+    the value when the header above the table's rows holds one of the quantity's words.
+    """
+    label = _label(qid)
+    pattern = re.compile("|".join(re.escape(w) for w in _words(answer.name)), re.IGNORECASE)
+    rows = re.compile(r"^[\W_]*\d+\.\d+\b")
+    found: list[Found] = []
+    for index, line in enumerate(lines):
+        key = label.match(line[2])
+        cell = _CELL.search(line[2], key.end()) if key else None
+        if cell is None:
+            continue
+        above = index - 1
+        # past the table's other rows and the stray pieces of a typeset header ("F" of a subscript)
+        while above >= 0 and (rows.match(lines[above][2]) or len(lines[above][2].strip()) <= 2):
+            above -= 1
+        if above >= 0 and index - above <= 12 and pattern.search(lines[above][2]):
+            _add(found, *_value(cell), _where(line, markdown))
+    return found
+
+
+def _mentions(lines: Sequence[Line], qid: str) -> list[tuple[int, int]]:
+    """Where a sentence names the question ("for 3.2 the completion is"), not as a heading: (line, end)."""
+    mention = re.compile(rf"\b(?:for|in)\s+(?:{_NAMED})?{re.escape(qid)}(?![\d.]\d)(?!\d)", re.IGNORECASE)
+    return [(i, m.end()) for i, line in enumerate(lines) for m in mention.finditer(line[2])]
+
+
+def read_mentioned(
+    lines: Sequence[Line],
+    qid: str,
+    answer: AnswerSpec,
+    context: tuple[Sequence[str], Sequence[Sequence[Sequence[float]]]],
+    markdown: bool,
+) -> list[Found]:
+    """Values stated right after a sentence names the question: in that sentence, or the matrix that follows it."""
+    question_ids, inputs = context
+    pattern = re.compile("|".join(re.escape(w) for w in _words(answer.name)), re.IGNORECASE)
+    found: list[Found] = []
+    for index, end in _mentions(lines, qid):
+        line = lines[index]
+        tail: list[Line] = [(line[0], line[1], line[2][end:]), *lines[index + 1 : index + 8]]
+        if answer.type == "matrix":
+            for value, shown, where in read_matrix(_until_label(tail, question_ids), answer, inputs, markdown)[:1]:
+                if not any(_near(value, v) for v, _, _ in found):
+                    found.append((value, shown, where))
+            continue
+        # The rest of the sentence only, over the lines it wraps to: the next sentence may be another question's.
+        sentence = " ".join(text for _, _, text in tail[:3])
+        stop = re.search(r"\.(?=\s|$)", sentence)
+        sentence = sentence[: stop.start()] if stop else sentence
+        for word in pattern.finditer(sentence):
+            match = _AFTER.search(sentence, word.end())
+            if match is not None:
+                _add(found, *_value(match), _where(line, markdown))
+                break
+    return found
+
+
+def _until_label(lines: Sequence[Line], question_ids: Sequence[str]) -> list[Line]:
+    """The lines up to the next line that starts a question's section."""
+    labels = [_label(qid) for qid in question_ids]
+    out: list[Line] = []
+    for line in lines:
+        if out and any(label.match(line[2]) for label in labels):
+            break
+        out.append(line)
+    return out
 
 
 def _words(name: str) -> tuple[str, ...]:
@@ -120,6 +215,14 @@ def _matrices(section: Sequence[Line]) -> list[tuple[list[list[float]], Line]]:
         rows = [r for r in re.split(r"\\\\", match.group(2)) if r.strip()]
         try:
             matrix = [[_float(cell.strip()) for cell in row.split("&")] for row in rows]
+        except ValueError:
+            continue
+        index = max(i for i, s in enumerate(starts[:-1]) if s <= match.start())
+        found.append((matrix, section[index]))
+    for match in _NESTED.finditer(text.replace("\n", " ")):  # one character per newline: offsets still hold
+        rows = re.split(r"\]\s*,\s*\[", match.group(1))
+        try:
+            matrix = [[_float(cell) for cell in row.split(",") if cell.strip()] for row in rows]
         except ValueError:
             continue
         index = max(i for i, s in enumerate(starts[:-1]) if s <= match.start())
@@ -198,23 +301,28 @@ def _near(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]], tol: float
 
 def read_answers(lines: Sequence[Line], spec: Spec, markdown: bool) -> dict[str, dict[str, Reading]]:
     """Every answer of the spec's answer questions as the report states it (or why not)."""
-    found = sections(lines, [q.id for q in spec.questions])
+    ids = [q.id for q in spec.questions]
+    found = sections(lines, ids)
     inputs = [i.matrix for i in spec.inputs.values() if i.matrix is not None]
     out: dict[str, dict[str, Reading]] = {}
     for q in spec.questions:
         for answer in q.answers:
-            section = found.get(q.id)
-            if section is None:
-                note = f"no section for {q.id} in the report (looked for a heading or label such as 'Exercise {q.id}')"
-                out.setdefault(q.id, {})[answer.name] = Reading(None, note)
-                continue
+            section = found.get(q.id, [])
+            elsewhere = read_mentioned(lines, q.id, answer, (ids, inputs), markdown)
             if answer.type == "matrix":
                 values = read_matrix(section, answer, inputs, markdown)
+                values += [f for f in elsewhere if not any(_near(f[0], v) for v, _, _ in values)]
                 looked = f"a {answer.shape[0]}x{answer.shape[1]} bmatrix, pmatrix or table" if answer.shape else ""
             else:
                 values = read_number(section, answer, markdown)
+                for value, shown, where in [*read_table_rows(lines, q.id, answer, markdown), *elsewhere]:
+                    _add(values, value, shown, where)
                 words = ", ".join(f"'{w}'" for w in _words(answer.name))
                 looked = f"{words} followed by '=' or ':' and a number"
+            if not section and not values and not _mentions(lines, q.id):
+                note = f"no section for {q.id} in the report (looked for a heading or label such as 'Exercise {q.id}')"
+                out.setdefault(q.id, {})[answer.name] = Reading(None, note)
+                continue
             out.setdefault(q.id, {})[answer.name] = _reading(q.id, answer.name, values, looked)
     return out
 
@@ -228,6 +336,6 @@ def _reading(qid: str, name: str, found: Sequence[Found], looked: str) -> Readin
         value, shown, where = found[0]
         return Reading(value, f"read {shown} for {qid} from {where}")
     if not found:
-        return Reading(None, f"no {name} found in the section of {qid} (looked for {looked})")
+        return Reading(None, f"no {name} found for {qid} in its section or a sentence naming it (looked for {looked})")
     listed = "; ".join(f"{shown} ({where})" for _, shown, where in found)
     return Reading(None, f"{name} for {qid} is ambiguous, so neither was taken: {listed}")

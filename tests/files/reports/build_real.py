@@ -86,6 +86,7 @@ FIXTURES = {
     "libreoffice-mono": (".fodt", "soffice", _soffice, [], ["Question 1.1", "Question 3.2", "0.1221", "0.1219"]),
     "libreoffice-proportional": (".fodt", "soffice", _soffice, [], ["Exercise 1.1", "Exercise 3.2", "0.1221", "0.1219"]),
     "pandoc": (".md", "pandoc", _pandoc, [], ["1.1 SGD", "3.2 Completed", "0.1221", "0.1219"]),
+    "page-break": (".tex", "pdflatex", _tex("pdflatex"), [], ["1.1 Stochastic", "Exercise 3", "1.221", "for 3.2 the completed matrix is"]),
     # The seed report (../shared/lab/student-report.md) as its author typeset it; it sits with the examples.
     "report-pdf": (".tex", "pdflatex", _tex("pdflatex"), [], ["!Exercise 1.1", "Exercise 3.2", "0.1220", "0.1219", "2.308"]),
     "xelatex-numbers": (".tex", "xelatex", _tex("xelatex"), [], ["Ex. 1.1", "Ex. 3.2", "1.221", "0.1221", "\u2212", "for 3.2 the completion is"]),

@@ -151,6 +151,8 @@ def test_comments_do_not_change_the_spec_hash(tmp_path: Path) -> None:
             "similarity.threshold (line 5): expected a share between 0 and 1, got 60",
         ),
         ("similarity-handed-out-not-python.yaml", "similarity.handed_out (line 5): expected Python source; line 1:"),
+        ("report-paper-unknown.yaml", 'report.paper (line 6): expected one of A4, Letter, got "A5"'),
+        ("report-pages-not-whole.yaml", "report.max_pages (line 5): expected a whole number of pages, got 1.5"),
     ],
 )
 def test_each_fault_gets_a_message_naming_file_key_and_line(name: str, expected: str) -> None:

@@ -116,7 +116,12 @@ def report_context(results: dict[str, Any], fit: Fit = FITS[0]) -> dict[str, Any
     prov = _dict(meta.get("provenance"))
     tests = [t for t in results.get("tests", []) if isinstance(t, dict)]
     output = str(results.get("output", "")).splitlines()
-    notes = [_cut(line, fit.message_chars) for line in output[1:] if line.strip()]
+    # A report's own flag is shown in its box at the top; its note would say it twice.
+    notes = [
+        _cut(line, fit.message_chars)
+        for line in output[1:]
+        if line.strip() and not line.lstrip("• ").startswith("Flagged for review (")
+    ]
     seeds = _list(prov.get("seeds"))
     flagged = [_dict(f) for f in _list(meta.get("flags"))]
     return {

@@ -151,6 +151,7 @@ def test_comments_do_not_change_the_spec_hash(tmp_path: Path) -> None:
             "similarity.threshold (line 5): expected a share between 0 and 1, got 60",
         ),
         ("similarity-handed-out-not-python.yaml", "similarity.handed_out (line 5): expected Python source; line 1:"),
+        ("renamed-cost-unknown.yaml", 'renamed.cost (line 5): expected one of signature, none, got "half"'),
         ("report-paper-unknown.yaml", 'report.paper (line 6): expected one of A4, Letter, got "A5"'),
         ("report-pages-not-whole.yaml", "report.max_pages (line 5): expected a whole number of pages, got 1.5"),
     ],

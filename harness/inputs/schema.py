@@ -37,6 +37,7 @@ DIAGNOSES: tuple[str, ...] = (
     "zero_epochs_returns_init",
     "seed_dependent",
     "mask_honoured",
+    "observed_zeros_fitted",
     "observed_fitted",
     "inputs_unmodified",
     "no_global_side_effects",
@@ -66,7 +67,7 @@ LIMIT_DEFAULTS: dict[str, float] = {
 ESSENTIALS: tuple[str, ...] = (
     "returns_factors",  # every lab call returns (U, V), in the lab's form or a recoverable one
     "learns",  # the result responds to lr or num_epochs, and training lowers the loss from its start
-    "honours_mask",  # changing A where M is 0 changes nothing
+    "honours_mask",  # changing A where M is 0 changes nothing, and A x M fully observed gives another result
 )
 
 #: Essentials that only make sense for a question whose experiment has a mask.

@@ -175,6 +175,25 @@ class ReportSpec:
     paper: str | None = None
 
 
+#: What a function handed in under another name costs: the signature check's share, or nothing.
+RENAME_COSTS = ("signature", "none")
+
+
+@dataclass(frozen=True)
+class RenamedSpec:
+    """The policy for a lab function handed in under another name (``sgd_factorize``).
+
+    ``recover``: find it and grade it with every check (else it is "not defined").
+    ``cost``: ``signature`` fails the signature check (its share is the name's price),
+    ``none`` only notes the name.  ``never``: functions that never answer a question
+    (the lab's handed-out ones, besides those in ``similarity.handed_out``).
+    """
+
+    recover: bool = True
+    cost: str = "signature"
+    never: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Spec:
     """A whole lab as validated data, with the hash that identifies its content."""
@@ -193,6 +212,7 @@ class Spec:
     flags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict.fromkeys(FLAGS, "keep")))
     similarity: SimilaritySpec = field(default_factory=SimilaritySpec)
     report: ReportSpec = field(default_factory=ReportSpec)
+    renamed: RenamedSpec = field(default_factory=RenamedSpec)
 
     def question(self, question_id: str) -> QuestionSpec:
         """Return the question with id ``question_id`` (``KeyError`` if there is none)."""
@@ -717,6 +737,21 @@ def _read_report(r: _Reader, raw: Any) -> ReportSpec:
     return ReportSpec(int(pages) if pages is not None else None, paper)
 
 
+def _read_renamed(r: _Reader, raw: Any) -> RenamedSpec:
+    """``renamed: {recover: true, cost: signature, never: [gd_factorise_masked]}``; every key optional."""
+    if raw is None:
+        return RenamedSpec()
+    m = r.mapping(raw, ("renamed",), set(), {"recover", "cost", "never"})
+    if m is None:
+        return RenamedSpec()
+    recover = r.boolean(m["recover"], ("renamed", "recover")) if "recover" in m else True
+    cost = (r.choice(m["cost"], ("renamed", "cost"), RENAME_COSTS) or "signature") if "cost" in m else "signature"
+    never: list[str] = []
+    for i, name in enumerate(r.sequence(m.get("never", []), ("renamed", "never"))):
+        never.append(r.string(name, ("renamed", "never", i), _IDENTIFIER))
+    return RenamedSpec(recover, cost, tuple(never))
+
+
 def _read_limits(r: _Reader, raw: Any) -> Limits:
     values = dict(LIMIT_DEFAULTS)
     if raw is not None:
@@ -741,7 +776,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
         doc.data,
         (),
         {"schema_version", "id", "title", "inputs", "experiments", "questions"},
-        {"limits", "total_marks", "flags", "similarity", "report"},
+        {"limits", "total_marks", "flags", "similarity", "report", "renamed"},
     )
     if top is None:
         raise SpecError(doc.path, problems.items)
@@ -776,6 +811,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
     flags = _read_flags(r, top.get("flags"))
     similarity = _read_similarity(r, top.get("similarity"))
     report = _read_report(r, top.get("report"))
+    renamed = _read_renamed(r, top.get("renamed"))
     if problems.items:
         raise SpecError(doc.path, problems.items)
     return Spec(
@@ -793,6 +829,7 @@ def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
         flags=MappingProxyType(flags),
         similarity=similarity,
         report=report,
+        renamed=renamed,
     )
 
 

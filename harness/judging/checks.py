@@ -105,30 +105,47 @@ def check_signature(ctx: Context, check: CheckSpec) -> CheckOutcome:
     if obs is None or obs.failure:
         why = "; ".join(ctx.problems) or (obs.failure if obs is not None else "no code found")
         return _out(check, False, f"your file could not be graded: {why}", "fix this error first", gate=True)
+    renaming = obs.renaming
+    if renaming is not None and renaming.moved:  # its function was graded as another question's
+        said = (
+            f"`{fn.name}` ({renaming.where}) takes `{renaming.moved}`'s parameters, so it was graded as "
+            f"`{renaming.moved}`; {ctx.question.id} has no function of its own"
+        )
+        return _out(check, False, said, f"write `def {fn.name}(...)` with the lab's parameters", gate=True)
     if not obs.description.get("defined"):
         hint = f"define `def {fn.name}(...)` at the top level of your file, spelled exactly so"
         where = _skipped_assignment(fn.name, ctx.skipped)
         if where:  # `sgd_factorise = make_solver()`: an assignment grading does not run
             hint = f"`{fn.name}` is set by top-level code that grading does not run ({where}); define it with def"
-        return _out(check, False, f"`{fn.name}` is not defined{_load_problem(obs)}", hint, gate=True)
+        tie = ""
+        if renaming is not None and renaming.tied:
+            tie = f"; {len(renaming.tied)} functions could be it, so none was graded: {'; '.join(renaming.tied)}"
+            hint = f"name the one you mean `{fn.name}`, as the lab does"
+        return _out(check, False, f"`{fn.name}` is not defined{tie}{_load_problem(obs)}", hint, gate=True)
     if not obs.description.get("callable"):
         return _out(check, False, f"`{fn.name}` is a {obs.description.get('type')}, not a function", gate=True)
     params = obs.description.get("params") or []
     problems, notes = _signature_problems(fn.params, params)
     expected = ", ".join(p.name + (f"={p.default!r}" if p.has_default else "") for p in fn.params)
     names = [p.get("name") for p in params]
-    if problems:
-        return _out(
-            check,
-            False,
-            "; ".join(problems) + " (graded by position from here on)",
-            f"use the lab's signature: def {fn.name}({expected})",
-            found=names,
+    graded_as = ""
+    if renaming is not None and renaming.found:
+        graded_as = (
+            f"graded `{renaming.found}` ({renaming.where}) as `{fn.name}`, since {renaming.why}: "
+            "name it as the lab does"
         )
+    costs_name = bool(graded_as) and ctx.spec.renamed.cost == "signature"
+    if problems or costs_name:
+        parts = [graded_as] if graded_as else []
+        if problems:
+            parts.append("; ".join(problems) + " (graded by position from here on)")
+        hint = f"use the lab's signature: def {fn.name}({expected})"
+        return _out(check, False, "; ".join(parts), hint, found=names, renamed=costs_name and not problems)
     unannotated = [p.get("name") for p in params if not p.get("annotated")]
     note = f" (type annotations are recommended: {', '.join(map(str, unannotated))} have none)" if unannotated else ""
     renamed = f"; note: {'; '.join(notes)}" if notes else ""
-    return _out(check, True, f"`{fn.name}({expected})` as in the lab{renamed}{note}")
+    shown = f"{graded_as} (the name costs nothing in this lab); " if graded_as else ""
+    return _out(check, True, f"{shown}`{fn.name}({expected})` as in the lab{renamed}{note}")
 
 
 def _signature_problems(lab: tuple[ParamSpec, ...], params: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
@@ -214,6 +231,8 @@ def result_failure(ctx: Context) -> str | None:
     """Why the lab's calls gave no (U, V) to grade, or ``None`` when every one did (perhaps recovered)."""
     obs = ctx.observations
     name = ctx.question.function.name if ctx.question.function else "the function"
+    if obs is not None and obs.renaming is not None and obs.renaming.moved:
+        return f"`{name}` was graded as `{obs.renaming.moved}`, whose parameters it takes"
     if obs is not None and obs.failure is None and not obs.description.get("defined"):
         return f"`{name}` is not defined"
     if obs is not None and obs.failure is None and not obs.description.get("callable"):
@@ -471,6 +490,51 @@ def same_result(a: CallObservation | None, b: CallObservation | None) -> bool | 
     return all(x.shape == y.shape and torch.equal(x, y) for x, y in zip(a.factors, b.factors, strict=True))
 
 
+#: How a masked function uses its mask, as its probe calls show it: what is wrong, and the hint.
+MASK_MISUSES: dict[str, tuple[str, str]] = {
+    "leaks": (
+        "the mask is not honoured: changing A where M is 0 changed the result",
+        "update only where M[r, c] is 1 (skip unobserved entries)",
+    ),
+    "zero_fill": (
+        "the unobserved entries are learned as zeros: the result is exactly that of fitting every entry of A x M "
+        "(A multiplied by M, then every entry fitted)",
+        "update only where M is 1; do not multiply A by M and fit every entry",
+    ),
+    "skips_zeros": (
+        "an observed entry whose value is 0 is skipped as if it were missing",
+        "M says which entries are observed: update wherever M[r, c] is 1, whatever A[r, c] is",
+    ),
+}
+
+
+def mask_misuse(obs: FunctionObservations) -> str | None:
+    """``leaks``, ``zero_fill``, ``skips_zeros`` (keys of :data:`MASK_MISUSES`), or ``None`` for a mask honoured.
+
+    A zero fill and a skip of observed zeros both depend on A x M alone (``mask_as_data``
+    gives the lab call's result); only the skip leaves an observed row of zeros untouched.
+    """
+    calls = obs.calls
+    ten, changed = calls.get("epochs10"), calls.get("mask_changed")
+    # A result that no longer reads as factors (100 where M is 0 made it overflow) changed too.
+    if ten is not None and ten.factors is not None and changed is not None and not same_result(ten, changed):
+        return "leaks"
+    row, start = calls.get("zero_row"), calls.get("zero_row_start")
+    skips = (
+        row is not None
+        and start is not None
+        and row.factors is not None
+        and start.factors is not None
+        and row.factors[0].shape == start.factors[0].shape
+        and torch.equal(row.factors[0][0], start.factors[0][0])
+    )
+    if skips:
+        return "skips_zeros"
+    if same_result(calls.get("epochs10"), calls.get("mask_as_data")):
+        return "zero_fill"
+    return None
+
+
 def _diagnose_rows(ctx: Context, obs: FunctionObservations) -> list[tuple[str, str]]:
     seed = obs.seeds[0]
     trained, start = obs.calls.get(f"default@{seed}"), obs.calls.get("epochs0")
@@ -568,13 +632,11 @@ def _diagnose(ctx: Context, obs: FunctionObservations, probe: str) -> list[tuple
                 "do not call torch.manual_seed inside the function, and start from random factors (SGD, not an SVD)",
             )]  # fmt: skip
         return []
-    if probe == "mask_honoured":  # the changed-mask call runs the epochs10 call's 10 epochs
-        if same_result(calls.get("epochs10"), calls.get("mask_changed")) is False:
-            return [(
-                "changing A where M is 0 changed the result: the mask is not honoured",
-                "update only where M[r, c] is 1 (skip unobserved entries)",
-            )]  # fmt: skip
-        return []
+    if probe == "mask_honoured":  # the mask probes run the epochs10 call's 10 epochs
+        misuse = mask_misuse(obs)
+        return [MASK_MISUSES[misuse]] if misuse in ("leaks", "zero_fill") else []
+    if probe == "observed_zeros_fitted":
+        return [MASK_MISUSES["skips_zeros"]] if mask_misuse(obs) == "skips_zeros" else []
     if probe == "observed_fitted":
         if default is None or default.factors is None or M is None or default.factors[0].shape != (m, r):
             return []

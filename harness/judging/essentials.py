@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from harness.inputs.spec import EssentialSpec
-from harness.judging.checks import Context, factor_loss, result_failure, same_result
+from harness.judging.checks import MASK_MISUSES, Context, factor_loss, mask_misuse, result_failure, same_result
 from harness.judging.observe import CallObservation
 from harness.outputs.results import EssentialOutcome
 
@@ -82,17 +82,22 @@ def learns(ctx: Context) -> tuple[bool | None, str]:
 
 
 def honours_mask(ctx: Context) -> tuple[bool | None, str]:
-    """Changing A where M is 0 changes nothing: the unobserved entries never reach the updates."""
+    """The unobserved entries never reach the updates, neither as their values nor as zeros.
+
+    Changing A where M is 0 must change nothing (``mask_changed``), and the result must
+    not be that of fitting every entry of A x M (``mask_as_data``): both are 1.1's SGD
+    on another matrix, not matrix completion.
+    """
     obs = ctx.observations
     if obs is None or not obs.seeds:
         return None, "not judged: the function could not be called"
-    same_epochs = obs.calls.get("epochs10")  # the changed-mask call runs the same 10 epochs under the same seed
-    changed = obs.calls.get("mask_changed")
-    if same_epochs is None or same_epochs.factors is None or changed is None:
+    same_epochs = obs.calls.get("epochs10")  # the mask probes run the same 10 epochs under the same seed
+    if same_epochs is None or same_epochs.factors is None or obs.calls.get("mask_changed") is None:
         return None, "not judged: the changed-mask call was not made"
-    if same_result(same_epochs, changed):
-        return True, "honours the mask: entries where M is 0 do not change the result"
-    return False, "the mask is not honoured: changing A where M is 0 changed the result"
+    misuse = mask_misuse(obs)
+    if misuse in ("leaks", "zero_fill"):
+        return False, MASK_MISUSES[misuse][0]
+    return True, "honours the mask: entries where M is 0 reach the updates neither as values nor as zeros"
 
 
 ESSENTIALS: dict[str, Judgement] = {

@@ -21,6 +21,7 @@ from harness.judging.essentials import judge_essentials
 from harness.judging.flags import page_rule_note, raise_flags, report_flags
 from harness.judging.marks import mark_question, share_name
 from harness.judging.observe import FunctionObservations, observe_functions
+from harness.judging.renames import find_renamed
 from harness.outputs.results import CheckOutcome, Flag, GradeReport, Provenance, QuestionResult
 from harness.untrusted.sandbox import Sandbox
 from reference.expectations import Expectations
@@ -45,7 +46,13 @@ def _observe_all(
     """
     questions = [q for q in spec.questions if q.kind == "function" and q.function is not None and q.experiment]
     observed = observe_functions(
-        sandbox, spec, questions, submission, seed, lambda q, obs: follows_reference(q, expectations, obs)
+        sandbox,
+        spec,
+        questions,
+        submission,
+        seed,
+        lambda q, obs: follows_reference(q, expectations, obs),
+        find_renamed(spec, submission),
     )
     return {q.experiment: obs for q, obs in zip(questions, observed, strict=True) if q.experiment}
 

@@ -42,6 +42,8 @@ def share_name(kind: str, answer: str | None, outcome: CheckOutcome) -> str:
     """The name a check's share goes by in the arithmetic line."""
     if kind == "result" and outcome.details.get("recovered"):
         return "result form"
+    if kind == "signature" and outcome.details.get("renamed"):
+        return "signature (name)"
     return answer or SHARE_NAMES.get(kind, kind)
 
 

@@ -17,7 +17,10 @@ question needs:
   10 epochs show it as well as 1000;
 * ``mask_changed`` (masked questions): changing A where M is 0 must change nothing.
   Compared with ``epochs10`` (same seed, same 10 epochs): an unobserved entry that
-  leaks into the updates changes the factors in the first epoch that visits it.
+  leaks into the updates changes the factors in the first epoch that visits it;
+* ``mask_as_data``, ``zero_row`` and ``zero_row_start`` (masked questions): a mask used
+  as data (A x M, every entry fitted) and an observed 0 skipped as if missing (see
+  :func:`_mask_probes`).
 
 Then the other harness seeds, ``default@s1`` and ``default@s2``, at full length,
 but only where they can change a verdict (a second phase, in a fresh child): a
@@ -35,7 +38,7 @@ function costs one time limit, not seven.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,6 +48,7 @@ from harness.inputs.spec import ExperimentSpec, QuestionSpec, Spec
 from harness.inputs.submission import Submission
 from harness.judging.callplan import LabParam, keywords_for
 from harness.judging.forms import FactorReading, Returned, read_factors
+from harness.judging.renames import Renaming
 from harness.untrusted.sandbox import Job, RunResult, Sandbox
 from harness.untrusted.verdicts import describe_stop
 from harness.untrusted.wire import Decoded
@@ -93,6 +97,7 @@ class FunctionObservations:
     not_run: tuple[str, ...] = field(default=())
     failure: str | None = None  # the child could not even report (crash at load, limit...)
     output_bytes: int = 0  # what the student's code printed while this function was observed (ignored)
+    renaming: Renaming | None = None  # the lab's name is not defined: the function graded instead, or the tie
 
 
 def harness_seeds(base: int, experiment: ExperimentSpec, count: int = 3) -> tuple[int, ...]:
@@ -248,7 +253,35 @@ def _plan(spec: Spec, experiment: ExperimentSpec, seeds: tuple[int, ...]) -> Pla
                 if not observed:
                     changed[i][j] = UNOBSERVED_PROBE
         plan.append(("mask_changed", s0, [{"tensor": changed}, *base_args[1:]], {"num_epochs": PROBE_EPOCHS}))
+        plan += _mask_probes(base_args, s0)
     return plan
+
+
+def _mask_probes(base_args: list[Any], seed: int) -> Plan:
+    """Calls that tell a mask used as data from a mask honoured (10 epochs, as ``epochs10``, unless said).
+
+    * ``mask_as_data``: A x M with every entry observed.  A function that fits the
+      unobserved entries as zeros (``A = A * M``, then every entry fitted) returns
+      exactly what it returns for (A, M); one that honours M does not, since here
+      the zeros are observed.  ``mask_changed`` cannot see this: after A x M,
+      changing A where M is 0 changes nothing.
+    * ``zero_row`` / ``zero_row_start`` (0 epochs): A with its first row set to 0 and
+      that row observed.  A function that skips an observed 0 as if it were missing
+      (``if A[r, c] != 0``) never updates that row of U; so does nothing else.  It
+      also depends on A x M alone, as a zero fill does: this is what tells them apart.
+    """
+    A = [list(map(float, row)) for row in base_args[0]["tensor"]]
+    M = [list(map(float, row)) for row in base_args[1]["tensor"]]
+    rest = base_args[2:]
+    masked = [[a * w for a, w in zip(ra, rm, strict=True)] for ra, rm in zip(A, M, strict=True)]
+    ones = [[1.0] * len(row) for row in M]
+    zeroed = [[0.0] * len(A[0]), *A[1:]]
+    seen = [[1.0] * len(M[0]), *M[1:]]
+    return [
+        ("mask_as_data", seed, [{"tensor": masked}, {"tensor": ones}, *rest], {"num_epochs": PROBE_EPOCHS}),
+        ("zero_row", seed, [{"tensor": zeroed}, {"tensor": seen}, *rest], {"num_epochs": PROBE_EPOCHS}),
+        ("zero_row_start", seed, [{"tensor": zeroed}, {"tensor": seen}, *rest], {"num_epochs": 0}),
+    ]
 
 
 def _more_seeds(spec: Spec, experiment: ExperimentSpec, seeds: tuple[int, ...]) -> Plan:
@@ -270,18 +303,20 @@ class _Planned:
     shape: tuple[int, int, int]  # (m, n, rank) of the lab's call: what (U, V) must look like
 
 
-def _planned(spec: Spec, question: QuestionSpec, base_seed: int, phase: int = 1) -> _Planned:
+def _planned(spec: Spec, question: QuestionSpec, base_seed: int, phase: int = 1, name: str | None = None) -> _Planned:
+    """The calls for one question's function, made on ``name`` (the student's, when it was recovered)."""
     assert question.function is not None and question.experiment is not None
+    name = name or question.function.name
     experiment = spec.experiments[question.experiment]
     seeds = harness_seeds(base_seed, experiment)
     lab: list[LabParam] = [(p.name, p.has_default, p.default) for p in question.function.params]
     plan = _plan(spec, experiment, seeds) if phase == 1 else _more_seeds(spec, experiment, seeds)
     requests = [{"label": label, "seed": seed, "args": args, "overrides": o} for label, seed, args, o in plan]
-    job = Job(question.function.name, requests, list(lab))
+    job = Job(name, requests, list(lab))
     matrix = spec.inputs[str(experiment.args["A"])].shape
     assert matrix is not None
     shape = (matrix[0], matrix[1], int(experiment.args["rank"]))
-    return _Planned(question.function.name, seeds, lab, plan, job, spec.limits.time_per_call_s, shape)
+    return _Planned(name, seeds, lab, plan, job, spec.limits.time_per_call_s, shape)
 
 
 #: Whether a question's first-phase observations already settle every verdict (no more seeds needed).
@@ -295,6 +330,7 @@ def observe_functions(
     submission: Submission,
     base_seed: int,
     settled: Settled | None = None,
+    renamed: Mapping[str, Renaming] | None = None,
 ) -> list[FunctionObservations]:
     """Load, describe and call each question's function, in plan order, in as few children as possible.
 
@@ -306,16 +342,25 @@ def observe_functions(
     without it), one more child makes the lab's call under the other seeds.
     """
     units = [{"filename": u.filename, "code": u.code} for u in submission.units]
-    planned = [_planned(spec, q, base_seed) for q in questions]
-    runs = sandbox.run_jobs(units, [p.job for p in planned])
-    observed = [_read(p, run) for p, run in zip(planned, runs, strict=True)]
+    renamings = [(renamed or {}).get(q.function.name) if q.function else None for q in questions]
+    names = [r.found if r is not None else None for r in renamings]
+    planned = [_planned(spec, q, base_seed, name=name) for q, name in zip(questions, names, strict=True)]
+    # A function graded as another question's (it has that one's parameters) is not called for its own.
+    moved = [r is not None and bool(r.moved) for r in renamings]
+    runs = iter(sandbox.run_jobs(units, [p.job for p, m in zip(planned, moved, strict=True) if not m]))
+    observed = [
+        FunctionObservations(p.name, {}, {"defined": False}, {}, {}, p.seeds, renaming=renaming)
+        if m
+        else replace(_read(p, next(runs)), renaming=renaming)
+        for p, m, renaming in zip(planned, moved, renamings, strict=True)
+    ]
     more = [
         i
         for i, (q, obs) in enumerate(zip(questions, observed, strict=True))
         if _may_need_seeds(obs) and (settled is None or not settled(q, obs))
     ]
     if more:
-        second = [_planned(spec, questions[i], base_seed, phase=2) for i in more]
+        second = [_planned(spec, questions[i], base_seed, phase=2, name=names[i]) for i in more]
         for i, p, run in zip(more, second, sandbox.run_jobs(units, [p.job for p in second]), strict=True):
             observed[i] = _merge(observed[i], _read(p, run))
     return observed

@@ -1,0 +1,26 @@
+"""3.1 multiplies the matrix by the mask in place, through aliases of its inputs (A_ = A; A_ *= M_),
+then fits every entry: the caller's A is changed, and the unobserved entries are learned as zeros."""
+from typing import Tuple
+
+import torch
+
+
+def sgd_factorise(A: torch.Tensor, rank: int, num_epochs: int = 1000, lr: float = 0.01) -> Tuple[torch.Tensor, torch.Tensor]:
+    m, n = A.shape
+    U = torch.rand(m, rank)
+    V = torch.rand(n, rank)
+    for epoch in range(num_epochs):
+        for r in range(m):
+            for c in range(n):
+                e = A[r, c] - U[r] @ V[c]
+                U[r] = U[r] + lr * e * V[c]
+                V[c] = V[c] + lr * e * U[r]
+    return U, V
+
+
+def sgd_factorise_masked(A: torch.Tensor, M: torch.Tensor, rank: int, num_epochs: int = 1000,
+                         lr: float = 0.01) -> Tuple[torch.Tensor, torch.Tensor]:
+    A_ = A
+    M_ = M
+    A_ *= M_
+    return sgd_factorise(A_, rank, num_epochs, lr)

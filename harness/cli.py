@@ -77,6 +77,14 @@ def _config(config_file: Path | None, **overrides: Any) -> Config:
     return load_config(config_file, **overrides)
 
 
+def _review_spec(spec: Path | None) -> Any:
+    return load_spec(_config(None, spec=spec).spec)
+
+
+_spec_option = click.option("--spec", type=click.Path(path_type=Path), default=None,
+                            help="Lab spec: a shipped lab's name or a YAML file (default: lab1).")  # fmt: skip
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="labgrade")
 def cli() -> None:
@@ -326,21 +334,87 @@ def _render_reports(results: list[Path], out: Path | None) -> None:
 
 @cli.command("report")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def report(paths: tuple[Path, ...]) -> None:
+@_spec_option
+def report(paths: tuple[Path, ...], spec: Path | None) -> None:
     """Re-render feedback.pdf from saved results (OUT/<name>/results.json), without regrading.
 
-    Given an output folder, renders every results.json in it and the class summary.
+    Given an output folder, first lays the graders' marks (OUT/reviews.sqlite) over its
+    results and rewrites the gradebook, then renders every results.json and the class summary.
     """
     for path in paths:
         if path.is_dir():
             found = sorted(path.glob("*/results.json"))
             if not found:
                 raise UserError(f"{path}: no */results.json in this folder")
+            from harness.review.apply import write_reviewed
+
+            applied = write_reviewed(path, _review_spec(spec))
+            _log(f"review: {applied.reviewed} part(s) marked, {applied.pending} pending, {applied.again} to re-review")
             _render_reports(found, path)
         else:
             from harness.outputs.report import write_feedback
 
             click.echo(str(write_feedback(path)))
+
+
+class _ReviewGroup(click.Group):
+    """``labgrade review OUT`` serves the page; ``labgrade review export|import ...`` are its other commands."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["serve", *args]
+        return super().resolve_command(ctx, args)
+
+
+@cli.group("review", cls=_ReviewGroup)
+def review() -> None:
+    """Mark the parts a person marks: `labgrade review OUT` serves a local page; export and import CSV."""
+
+
+@review.command("serve")
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--port", type=int, default=0, help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--grader", default=None, help="Your name on the marks you save (default: $USER).")
+@click.option("--rubric-diff", is_flag=True, help="Print each mark a rubric change moves, then stop.")
+@_spec_option
+def review_serve(out: Path, port: int, grader: str | None, rubric_diff: bool, spec: Path | None) -> None:
+    """Serve the review page for OUT on 127.0.0.1, with a token in its URL."""
+    lab = _review_spec(spec)
+    if not any(out.glob("*/results.json")):
+        raise UserError(f"{out}: no */results.json here (grade the class into it first)")
+    if rubric_diff:
+        from harness.review.exchange import rubric_diff as diff
+
+        lines = diff(out, lab)
+        click.echo("\n".join(lines) if lines else "no mark changes under the current rubric")
+        return
+    from harness.review.serve import serve
+
+    serve(out, lab, port, grader or os.environ.get("USER") or "grader", _log)
+
+
+@review.command("export")
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("csv_path", type=click.Path(path_type=Path, dir_okay=False))
+def review_export(out: Path, csv_path: Path) -> None:
+    """Write every current mark of OUT to a CSV (question, submission, items, adjustment, comment, grader)."""
+    from harness.review.exchange import export_csv
+
+    click.echo(f"{export_csv(out, csv_path)} mark(s) written to {csv_path}")
+
+
+@review.command("import")
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("csv_path", type=click.Path(path_type=Path, dir_okay=False))
+@_spec_option
+def review_import(out: Path, csv_path: Path, spec: Path | None) -> None:
+    """Save the marks of a CSV into OUT's review log: every row checked first, all or nothing."""
+    from harness.review.exchange import import_csv
+
+    changed = import_csv(out, csv_path, _review_spec(spec))
+    click.echo(f"{changed} mark(s) saved from {csv_path}; run `labgrade report {out}` to write them out")
 
 
 @cli.command("gradescope-bundle")

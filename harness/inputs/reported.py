@@ -67,6 +67,11 @@ def _label(question_id: str) -> re.Pattern[str]:
     return re.compile(rf"^[\W_]*{numbered}(?:{words})?{re.escape(question_id)}(?![\d.]\d)(?!\d)", re.IGNORECASE)
 
 
+def label_pattern(question_id: str) -> re.Pattern[str]:
+    """What starts a question's section ("Exercise 2.1", "2.1 SVD", "## 1.3 2.1"): for other readers of a report."""
+    return _label(question_id)
+
+
 def sections(lines: Sequence[Line], question_ids: Sequence[str]) -> dict[str, list[Line]]:
     """Each question's lines, from its label to the next question's label (its last section if labelled twice)."""
     labels = {qid: _label(qid) for qid in question_ids}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.inputs.answertext import AnswerText, report_texts
 from harness.inputs.listings import Line, Listing, markdown_listings, pdf_listings
 from harness.inputs.pdfcode import pdf_code_listings
 from harness.inputs.pdflayout import layout
@@ -61,6 +62,7 @@ class ReadReport:
     notes: dict[str, dict[str, str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     form: ReportForm | None = None
+    texts: dict[str, AnswerText] = field(default_factory=dict)  # prose of the questions a person marks
 
 
 def _lines(text: str, page: int = 1) -> list[Line]:
@@ -100,9 +102,17 @@ def read_report(path: Path, text: str | None, spec: Spec | None, code_too: bool 
         out.form = ReportForm(path.name, pdf.total_pages, " and ".join(sorted(papers)))
         found = layout(pdf)
         lines = [(line.page, line.number, line.text) for line in found.lines]
+        code = {
+            (ln.page, ln.number)
+            for ln in found.lines
+            if sum(g.font in found.mono for g in ln.glyphs) * 2 > len(ln.glyphs)
+        }
         listings = pdf_listings(pdf_code_listings(found), lines, functions) if code_too else []
     _take_listings(out, path.name, listings, markdown)
     if spec is not None:
+        ids = [q.id for q in spec.questions]
+        reviewed = [q.id for q in spec.questions if q.review]
+        out.texts = report_texts(lines, ids, reviewed, path.name, markdown, set() if markdown else code)
         for qid, readings in read_answers(lines, spec, markdown).items():
             for name, reading in readings.items():
                 out.notes.setdefault(qid, {})[name] = reading.note

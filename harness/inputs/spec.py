@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from harness.errors import SpecError
+from harness.inputs.rubric import ReviewSpec, read_review
 from harness.inputs.schema import (
     ANSWER_TYPES,
     BAND_KEYS,
@@ -141,6 +142,12 @@ class QuestionSpec:
     checks: tuple[CheckSpec, ...]
     free_text: tuple[str, ...]
     essentials: tuple[EssentialSpec, ...] = ()
+    review: ReviewSpec | None = None  # the part a person marks (its points come out of ``marks``)
+
+    @property
+    def automatic_marks(self) -> float:
+        """The marks the checks award: all of them, less the reviewed part."""
+        return self.marks - (self.review.points if self.review else 0.0)
 
 
 @dataclass(frozen=True)
@@ -589,7 +596,7 @@ def _read_question(r: _Reader, raw: Any, index: int, experiments: Mapping[str, E
         raw,
         path,
         {"id", "title", "kind", "marks", "checks"},
-        {"function", "experiment", "answers", "free_text", "essentials"},
+        {"function", "experiment", "answers", "free_text", "essentials", "review"},
     )
     if m is None:
         return None
@@ -632,17 +639,20 @@ def _read_question(r: _Reader, raw: Any, index: int, experiments: Mapping[str, E
     free = r.sequence(m.get("free_text", []), (*path, "free_text"))
     for i, text in enumerate(free):
         r.string(text, (*path, "free_text", i))
+    marks = r.number(m.get("marks"), (*path, "marks"), 0, strict=True)
+    review = read_review(r, m["review"], (*path, "review"), marks) if "review" in m else None
     return QuestionSpec(
         id=qid,
         title=r.string(m.get("title"), (*path, "title")),
         kind=kind,
-        marks=r.number(m.get("marks"), (*path, "marks"), 0, strict=True),
+        marks=marks,
         function=function,
         experiment=experiment,
         answers=answers,
         checks=tuple(checks),
         free_text=tuple(str(t) for t in free),
         essentials=essentials,
+        review=review,
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from harness.inputs.answertext import AnswerText, notebook_texts
 from harness.inputs.pdftext import MAX_PDF_BYTES
 from harness.inputs.reports import REPORT_SUFFIXES, ReportForm, merge_answers, read_report
 from harness.inputs.spec import Spec
@@ -64,6 +65,8 @@ class Submission:
     answer_notes: dict[str, dict[str, str]] = field(default_factory=dict)
     # A report's form (file, pages, paper), for the spec's page rule (reports only).
     report: ReportForm | None = None
+    # The student's words for each question a person marks (reports and notebooks), with where they were read.
+    texts: dict[str, AnswerText] = field(default_factory=dict)
 
     @property
     def has_code(self) -> bool:
@@ -288,6 +291,12 @@ def _load(path: Path, spec: Spec | None) -> Submission:
         if sum(len(code) for _, code in cells) > MAX_SOURCE_BYTES:
             problems.append(f"{source_path.name}: its code cells hold more than {MAX_SOURCE_BYTES >> 20} MiB")
             return _finish(path, (), [], answers, problems)
+        if spec is not None and any(q.review for q in spec.questions):
+            ids, reviewed = [q.id for q in spec.questions], [q.id for q in spec.questions if q.review]
+            texts = notebook_texts(source_path, ids, reviewed)
+            done = _from_report(path, report, answers, problems, spec, pieces) if report else None
+            done = done or _from_pieces(path, pieces, answers, problems)
+            return replace(done, texts={**done.texts, **texts})
     elif source_path.suffix in REPORT_SUFFIXES:
         return _from_report(path, source_path, answers, problems, spec, [])
     else:
@@ -324,7 +333,7 @@ def _from_report(
     found = read_report(report, text, spec, code_too=not pieces)
     answers, notes = merge_answers(found, given)
     done = _from_pieces(path, pieces or found.pieces, answers, problems + found.problems)
-    return replace(done, answer_notes=notes, report=found.form)
+    return replace(done, answer_notes=notes, report=found.form, texts=found.texts)
 
 
 def _from_pieces(

@@ -14,15 +14,17 @@ import time
 from dataclasses import dataclass
 
 from harness import __version__
+from harness.inputs.answertext import MAX_TEXT, AnswerText
 from harness.inputs.spec import CheckSpec, QuestionSpec, Spec
 from harness.inputs.submission import Submission
 from harness.judging.checks import CHECKS, Context, follows_reference
 from harness.judging.essentials import judge_essentials
 from harness.judging.flags import page_rule_note, raise_flags, report_flags
-from harness.judging.marks import mark_question, share_name
+from harness.judging.marks import mark_question, share_name, with_review
 from harness.judging.observe import FunctionObservations, observe_functions
 from harness.judging.renames import find_renamed
-from harness.outputs.results import CheckOutcome, Flag, GradeReport, Provenance, QuestionResult
+from harness.outputs.results import CheckOutcome, Flag, GradeReport, Provenance, QuestionResult, ReviewPart
+from harness.review.suggest import suggestions
 from harness.untrusted.sandbox import Sandbox
 from reference.expectations import Expectations
 
@@ -123,7 +125,11 @@ def grade_question(
         blocked = blocked or (outcome.passed is False and bool(outcome.details.get("gate")))
     essentials = judge_essentials(ctx, question.essentials)
     flags = raise_flags(ctx)
-    mark = mark_question(question.marks, shares, essentials, flags + whole)
+    mark = mark_question(question.automatic_marks, shares, essentials, flags + whole)
+    part = _review_part(question, answers, submission, mark.score)
+    arithmetic = mark.arithmetic
+    if part is not None:
+        arithmetic = f"{with_review(mark.score, None, '', part.points)} (automatic: {mark.arithmetic})"
     return QuestionResult(
         question.id,
         question.title,
@@ -131,10 +137,30 @@ def grade_question(
         question.marks,
         tuple(o for _, o in shares),
         question.free_text,
-        arithmetic=mark.arithmetic,
+        arithmetic=arithmetic,
         headline=mark.headline,
         essentials=essentials,
         flags=flags,
+        review=part,
+    )
+
+
+def _review_part(
+    question: QuestionSpec, answers: dict[str, object] | None, submission: Submission, automatic: float
+) -> ReviewPart | None:
+    """The question's reviewed part as grading leaves it: pending, with the student's words and suggestions."""
+    if question.review is None:
+        return None
+    given = (answers or {}).get("text")
+    if isinstance(given, str) and given.strip():
+        found: AnswerText | None = AnswerText(given[:MAX_TEXT], "answers.yaml")
+    else:
+        found = submission.texts.get(question.id)
+    if found is None:
+        return ReviewPart(question.review.points, automatic)
+    hints = tuple((s.item, s.words) for s in suggestions(question.review, found.text))
+    return ReviewPart(
+        question.review.points, automatic, text=found.text, where=found.where, text_hash=found.sha256, suggested=hints
     )
 
 

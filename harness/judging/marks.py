@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness.inputs.rubric import ReviewSpec
 from harness.outputs.results import CheckOutcome, EssentialOutcome, Flag
 
 #: How each check's share is named in the arithmetic (answer checks use their answer's name).
@@ -91,3 +92,30 @@ def mark_question(
         return Mark(raw, line, headline)
     capped = f"{_num(cap)} = capped at {_num(binding.cap)} x {_num(marks)}: {binding.message} (was {line})"
     return Mark(cap, capped, headline)
+
+
+def rubric_score(review: ReviewSpec, applied: Sequence[str], adjustment: float = 0.0) -> tuple[float, str]:
+    """The reviewed part's score from the items applied (at the spec's current points) and an adjustment.
+
+    Clamped to ``[0, review.points]``; the line says each term: ``0.3 rubric (compares)``,
+    ``0.6 rubric (compares 0.3 + explains 0.3 + adjustment 0.1, at most 0.6)``.
+    """
+    terms = [(item.id, item.points) for item in review.items if item.id in applied]
+    if adjustment:
+        terms.append(("adjustment", adjustment))
+    raw = sum(points for _, points in terms)
+    score = min(max(raw, 0.0), review.points)
+    if not terms:
+        return 0.0, "0 rubric (no item applied)"
+    if len(terms) == 1 and terms[0][0] != "adjustment" and score == raw:
+        return score, f"{_num(score)} rubric ({terms[0][0]})"
+    said = " + ".join(f"{name} {_num(points)}" for name, points in terms).replace("+ -", "- ").replace(" -", " -")
+    bound = f", at most {_num(review.points)}" if raw > review.points else (", at least 0" if raw < 0 else "")
+    return score, f"{_num(score)} rubric ({said}{bound})"
+
+
+def with_review(automatic: float, rubric: float | None, rubric_line: str, pending_points: float) -> str:
+    """The question's arithmetic with its reviewed part: ``0.7 = 0.4 automatic + 0.3 rubric (compares)``."""
+    if rubric is None:
+        return f"{_num(automatic)} = {_num(automatic)} automatic + pending {_num(pending_points)} rubric"
+    return f"{_num(automatic + rubric)} = {_num(automatic)} automatic + {rubric_line}"

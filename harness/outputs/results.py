@@ -64,6 +64,64 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class ReviewPart:
+    """The part of a question a person marks: pending until a grader's event, then their items and words.
+
+    ``text`` is the student's, untrusted, shown as text everywhere; ``text_hash`` is what a
+    grader's mark was given for (a changed text asks for re-review, the mark kept).
+    """
+
+    points: float
+    automatic: float = 0.0  # the question's automatic share, as the checks marked it
+    status: str = "pending"  # pending | reviewed | re-review
+    text: str = ""
+    where: str = ""
+    text_hash: str = ""
+    suggested: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    applied: tuple[str, ...] = ()
+    adjustment: float = 0.0
+    comment: str = ""
+    grader: str = ""
+    score: float = 0.0
+    explanations: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """As written in results.json (``extra_data.review``)."""
+        return {
+            "status": self.status,
+            "points": self.points,
+            "automatic": round(self.automatic, 6),
+            "pending_points": self.points if self.status == "pending" else 0.0,
+            "score": round(self.score, 6),
+            "text": self.text,
+            "where": self.where,
+            "text_hash": self.text_hash,
+            "suggested": [{"item": item, "words": list(words)} for item, words in self.suggested],
+            "applied": list(self.applied),
+            "adjustment": self.adjustment,
+            "comment": self.comment,
+            "grader": self.grader,
+            "explanations": list(self.explanations),
+        }
+
+
+def review_lines(review: dict[str, Any]) -> list[str]:
+    """The review part's lines of a question's feedback (from its results.json form)."""
+    points = float(review.get("points", 0))
+    if review.get("status") == "pending":
+        where = f" (its text: {review['where']})" if review.get("where") else " (no answer text was found)"
+        return [f"[review] {points:g} by a grader: pending{where}"]
+    lines = [
+        f"[review] {float(review.get('score', 0)):g} of {points:g} by a grader"
+        + (" (re-review: the answer changed since it was marked)" if review.get("status") == "re-review" else "")
+    ]
+    lines += [f"[review] + {e}" for e in review.get("explanations", [])]
+    if review.get("comment"):
+        lines.append(f"[review] grader's comment: {review['comment']}")
+    return lines
+
+
+@dataclass(frozen=True)
 class QuestionResult:
     """Marks and feedback for one question, with the one line of arithmetic that made the mark."""
 
@@ -77,6 +135,7 @@ class QuestionResult:
     headline: str = ""  # the sentence that explains a cap or a flag policy, shown first
     essentials: tuple[EssentialOutcome, ...] = ()
     flags: tuple[Flag, ...] = ()
+    review: ReviewPart | None = None
 
     @property
     def passed(self) -> bool:
@@ -104,8 +163,11 @@ class QuestionResult:
                 lines.append(f"       hint: {c.hint}")
         if visible_only and hidden:
             lines.append(f"({hidden} hidden check(s) not shown)")
-        for text in self.free_text:
-            lines.append(f"[hand] marked by hand: {text}")
+        if self.review is not None:
+            lines += review_lines(self.review.to_dict())
+        else:
+            for text in self.free_text:
+                lines.append(f"[hand] marked by hand: {text}")
         return "\n".join(lines)
 
 
@@ -199,6 +261,7 @@ class GradeReport:
                             for c in q.checks
                         ],
                         "free_text": list(q.free_text),
+                        **({"review": q.review.to_dict()} if q.review else {}),
                     },
                 }
                 for q in self.questions
@@ -244,7 +307,7 @@ def gradebook_rows(results: Iterable[dict[str, Any]], question_ids: list[str]) -
     """The gradebook CSV from results.json contents: name, total, max, a column per question, status, flags."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["name", "total", "max", *question_ids, "status", "flags"])
+    w.writerow(["name", "total", "max", *question_ids, "status", "flags", "review"])
     rows = []
     for r in results:
         meta = r.get("extra_data", {}).get("labgrade", {})
@@ -259,7 +322,26 @@ def gradebook_rows(results: Iterable[dict[str, Any]], question_ids: list[str]) -
                 "; ".join(
                     f"{f.get('question')}: {f.get('kind')}" for f in meta.get("flags") or [] if isinstance(f, dict)
                 ),
+                review_column(r),
             ]
         )
     w.writerows(sorted(rows))
     return buf.getvalue()
+
+
+def review_column(results: dict[str, Any]) -> str:
+    """The gradebook's ``review`` cell: the parts a person has still to mark, or to look at again."""
+    pending, again = [], []
+    for test in results.get("tests", []):
+        review = (test.get("extra_data") or {}).get("review")
+        if isinstance(review, dict):
+            if review.get("status") == "pending":
+                pending.append(str(test.get("number")))
+            elif review.get("status") == "re-review":
+                again.append(str(test.get("number")))
+    parts = ([f"pending: {', '.join(pending)}"] if pending else []) + (
+        [f"re-review: {', '.join(again)}"] if again else []
+    )
+    return "; ".join(parts) or (
+        "reviewed" if any((t.get("extra_data") or {}).get("review") for t in results.get("tests", [])) else ""
+    )

@@ -38,6 +38,7 @@ from harness.inputs.spec import Limits, Spec
 from harness.inputs.submission import Discovery, Submission, discover, load_submission
 from harness.judging.grading import GradingOptions, grade_submission
 from harness.outputs.results import gradebook_rows, write_report
+from harness.review.apply import apply_reviews
 from harness.running.similar import known_sources, similarity_pass
 from harness.untrusted.confine import die_with_parent
 from harness.untrusted.sandbox import Sandbox
@@ -316,6 +317,7 @@ def grade_paths(
                 sandbox.limits = spec.limits
             outcomes += _run(todo, jobs, progress, sandboxes)
         _STATE.pop("loaded", None)  # this batch's readings: never a later batch's
+        apply_reviews(out, spec)  # a regrade rewrote the results from the code: the graders' marks go back on
         gradebook = None
         current = [out / name / "results.json" for name in names]
         rows = [json.loads(p.read_text()) for p in current if p.is_file()]

@@ -162,7 +162,15 @@ def bench(epochs: int, seeds: int, submissions: int, dask: bool) -> None:
     """Measure speed against baselines, side by side, and print the ratios."""
     from harness.running.bench import bench_check, bench_reference, format_check, format_rows
 
-    correct = Path(__file__).resolve().parent.parent / "submissions" / "correct.py"
+    root = Path(__file__).resolve().parent.parent
+    from harness.running.suggestbench import bench_suggestions, format_suggestions
+
+    click.echo(
+        format_suggestions(
+            bench_suggestions(root / "tests/files/explanations/labelled.yaml", load_spec(_config(None).spec))
+        )
+    )
+    correct = root / "submissions" / "correct.py"
     click.echo(format_check(bench_check(correct, 5, _log)))
     rows = bench_reference(epochs, seeds, _log)
     click.echo(format_rows(rows, epochs))

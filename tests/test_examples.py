@@ -15,20 +15,23 @@ SUBMISSIONS = ROOT / "submissions"
 # name -> {question: expected score}, and a phrase the feedback must contain.
 EXPECTED: dict[str, tuple[dict[str, float], str]] = {
     "correct": ({"1.1": 1, "3.1": 1, "1.2": 0, "2.1": 0, "3.2": 0, "4.1": 0}, "no answer for 1.2"),
-    "correct-with-answers": ({"1.1": 1, "1.2": 1, "2.1": 1, "3.1": 1, "3.2": 1, "4.1": 1}, "marked by hand"),
+    "correct-with-answers": (
+        {"1.1": 1, "1.2": 1, "2.1": 0.4, "3.1": 1, "3.2": 0.4, "4.1": 1},
+        "0.6 by a grader: pending",
+    ),
     "messy-notebook": ({"1.1": 1, "3.1": 1}, "Skipped top-level code"),
     "loops-over-rank": (
-        {"1.1": 0.4, "1.2": 1, "2.1": 1, "3.1": 0.4, "3.2": 1, "4.1": 0},
+        {"1.1": 0.4, "1.2": 1, "2.1": 0.4, "3.1": 0.4, "3.2": 0.4, "4.1": 0},
         "row 2 of U never changes",
     ),
     # A slip in form keeps the work's credit: only the result share (0.2) is lost.
     # The student's report as handed in: its listings and numbers are read, not typed in by hand.
     "report-markdown": (
-        {"1.1": 0.4, "1.2": 1, "2.1": 1, "3.1": 0.4, "3.2": 1, "4.1": 0},
+        {"1.1": 0.4, "1.2": 1, "2.1": 0.4, "3.1": 0.4, "3.2": 0.4, "4.1": 0},
         "read 0.1220 for 1.2 from line 35",
     ),
     "report-pdf": (
-        {"1.1": 0.4, "1.2": 1, "2.1": 1, "3.1": 0.4, "3.2": 1, "4.1": 0},
+        {"1.1": 0.4, "1.2": 1, "2.1": 0.4, "3.1": 0.4, "3.2": 0.4, "4.1": 0},
         "read 0.1220 for 1.2 from page 1, line 38",
     ),
     "transposed-v": ({"1.1": 0.8, "3.1": 0.8}, "graded as if you returned V"),
@@ -99,7 +102,8 @@ def test_results_json_follows_gradescope_schema(graded: Path) -> None:
 def test_gradebook_has_a_row_per_submission(graded: Path) -> None:
     rows = list(csv.DictReader((graded / "gradebook.csv").open()))
     assert [r["name"] for r in rows] == sorted(EXPECTED)
-    assert list(rows[0]) == ["name", "total", "max", "1.1", "1.2", "2.1", "3.1", "3.2", "4.1", "status", "flags"]
+    columns = ["name", "total", "max", "1.1", "1.2", "2.1", "3.1", "3.2", "4.1", "status", "flags", "review"]
+    assert list(rows[0]) == columns
     status = {r["name"]: r["status"] for r in rows}
     assert status["syntax-error"] == "error" and status["correct"] == "graded"
     flags = {r["name"]: r["flags"] for r in rows}
@@ -145,7 +149,7 @@ def test_student_self_check(run_cli_module) -> None:
     """Does `labgrade check` show visible checks with hints and exit 0 only when all pass?"""
     good = run_cli_module("check", str(SUBMISSIONS / "correct-with-answers"), "--cache-dir", str(CACHE_DIR))
     assert good.code == 0, good.out + good.err
-    assert "total 6.00 / 6" in good.out
+    assert "total 4.80 / 6" in good.out and "0.6 by a grader: pending" in good.out  # 2.1, 3.2 wait for a person
     bad = run_cli_module("check", str(SUBMISSIONS / "loops-over-rank"), "--cache-dir", str(CACHE_DIR))
     assert bad.code == 1
     assert "row 2 of U never changes" in bad.out and "hint: check the loop over rows" in bad.out

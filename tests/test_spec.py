@@ -68,6 +68,16 @@ def test_lab1_states_its_mark_policy() -> None:
     assert dict(spec.flags) == dict.fromkeys(FLAGS, "keep")
 
 
+def test_lab1_states_the_instructors_rubrics() -> None:
+    """2.1 and 3.2: 0.4 automatic and 0.6 by rubric, two items of 0.3 each, as the marking scheme says."""
+    spec = load_spec(LAB_SPEC)
+    for qid, items in (("2.1", ["compares", "explains"]), ("3.2", ["compares", "tells"])):
+        q = spec.question(qid)
+        assert q.review is not None and q.review.points == 0.6 and q.automatic_marks == pytest.approx(0.4)
+        assert [(i.id, i.points) for i in q.review.items] == [(i, 0.3) for i in items]
+        assert all(i.description and i.explanation and i.suggest for i in q.review.items)
+
+
 def test_every_schema_name_has_its_judge() -> None:
     """Does every essential and flag the schema accepts have the code that judges it, and no more?"""
     from harness.judging.essentials import ESSENTIALS as JUDGES
@@ -152,6 +162,8 @@ def test_comments_do_not_change_the_spec_hash(tmp_path: Path) -> None:
         ),
         ("similarity-handed-out-not-python.yaml", "similarity.handed_out (line 5): expected Python source; line 1:"),
         ("renamed-cost-unknown.yaml", 'renamed.cost (line 5): expected one of signature, none, got "half"'),
+        ("review-points-above-marks.yaml", "questions[0].review.points (line 14): expected at most the question's 1"),
+        ("review-item-without-explanation.yaml", "questions[0].review.items[0] (line 16): missing required key"),
         ("report-paper-unknown.yaml", 'report.paper (line 6): expected one of A4, Letter, got "A5"'),
         ("report-pages-not-whole.yaml", "report.max_pages (line 5): expected a whole number of pages, got 1.5"),
     ],

@@ -109,7 +109,10 @@ def rubric_score(review: ReviewSpec, applied: Sequence[str], adjustment: float =
         return 0.0, "0 rubric (no item applied)"
     if len(terms) == 1 and terms[0][0] != "adjustment" and score == raw:
         return score, f"{_num(score)} rubric ({terms[0][0]})"
-    said = " + ".join(f"{name} {_num(points)}" for name, points in terms).replace("+ -", "- ").replace(" -", " -")
+    said = " ".join(
+        f"{'' if i == 0 and points >= 0 else '- ' if points < 0 else '+ '}{name} {_num(abs(points))}"
+        for i, (name, points) in enumerate(terms)
+    )
     bound = f", at most {_num(review.points)}" if raw > review.points else (", at least 0" if raw < 0 else "")
     return score, f"{_num(score)} rubric ({said}{bound})"
 

@@ -87,6 +87,7 @@ def question_context(test: dict[str, Any], fit: Fit) -> dict[str, Any]:
     lines.sort(key=lambda line: ({"fail": 0, "pass": 1, "na": 2}[line["status"]], line["kind"] not in specific))
     shown = lines[: fit.lines_per_question]
     free = _list(extra.get("free_text"))
+    review = _review(_dict(extra.get("review")), fit) if extra.get("review") else None
     score, max_score = test.get("score", 0), test.get("max_score", 0)
     flags = [_dict(f) for f in _list(extra.get("flags"))]
     return {
@@ -104,8 +105,22 @@ def question_context(test: dict[str, Any], fit: Fit) -> dict[str, Any]:
         "lines": shown,
         "more": len(lines) - len(shown),
         "hidden": hidden,
-        "free_text": [_cut(t, 140) for t in free[:3]],
+        "free_text": [] if review else [_cut(t, 140) for t in free[:3]],
+        "review": review,
         "plot": plot,
+    }
+
+
+def _review(review: dict[str, Any], fit: Fit) -> dict[str, Any]:
+    """A reviewed part for the page: pending, or the grader's items (their explanations) and comment."""
+    status = str(review.get("status", "pending"))
+    return {
+        "status": status,
+        "points": _score(review.get("points", 0)),
+        "score": _score(review.get("score", 0)),
+        "explanations": [_cut(str(e), fit.message_chars) for e in _list(review.get("explanations"))[:4]],
+        "comment": _cut(str(review.get("comment", "")), fit.message_chars + 80),
+        "where": _cut(str(review.get("where", "")), 80),
     }
 
 

@@ -139,8 +139,9 @@ class QuestionResult:
 
     @property
     def passed(self) -> bool:
-        """Full marks."""
-        return self.score >= self.max_score - 1e-9
+        """Full marks (of the automatic share, while a grader's part is pending: that is not the student's fault)."""
+        waiting = self.review.points if self.review is not None and self.review.status == "pending" else 0.0
+        return self.score >= self.max_score - waiting - 1e-9
 
     def feedback(self, visible_only: bool = False) -> str:
         """The question's feedback as plain text, one line per check (hidden ones summarised)."""

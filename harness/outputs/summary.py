@@ -18,7 +18,7 @@ import io
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,9 @@ class ClassSummary:
     read_first: tuple[ReadFirst, ...] = ()
     totals: tuple[float, ...] = ()
     question_max: dict[str, float] | None = None
+    # Parts a person marks that wait for a grader, and marked ones whose answer changed since: by question.
+    pending: dict[str, int] = field(default_factory=dict)
+    again: dict[str, int] = field(default_factory=dict)
 
     def mean(self, question: str) -> float:
         """The mean mark of ``question`` over the class."""
@@ -143,6 +146,8 @@ def summarise(results: list[dict[str, Any]], similar: list[ReadFirst] | None = N
     max_total = 0.0
     read_first: list[ReadFirst] = list(similar or [])
     question_max: dict[str, float] = {}
+    pending: dict[str, int] = {}
+    again: dict[str, int] = {}
     for r in results:
         totals.append(float(r.get("score", 0)))
         meta = (r.get("extra_data") or {}).get("labgrade") or {}
@@ -151,6 +156,10 @@ def summarise(results: list[dict[str, Any]], similar: list[ReadFirst] | None = N
         max_total = max(max_total, sum(float(t.get("max_score", 0)) for t in tests))
         for t in tests:
             number = str(t.get("number", "?"))
+            status = ((t.get("extra_data") or {}).get("review") or {}).get("status")
+            if status in ("pending", "re-review"):
+                counts = pending if status == "pending" else again
+                counts[number] = counts.get(number, 0) + 1
             question_max[number] = max(question_max.get(number, 0.0), float(t.get("max_score", 0)))
             marks.setdefault(number, Counter())[round(float(t.get("score", 0)), 2)] += 1
             checks = (t.get("extra_data") or {}).get("checks") or []
@@ -169,7 +178,9 @@ def summarise(results: list[dict[str, Any]], similar: list[ReadFirst] | None = N
     read_first.sort(
         key=lambda e: (READ_FIRST.index(e.why), order[id(e)] if e.why == "similar" else 0, e.name, e.question)
     )
-    return ClassSummary(len(results), mean, max_total, marks, reasons, tuple(read_first), tuple(totals), question_max)
+    return ClassSummary(
+        len(results), mean, max_total, marks, reasons, tuple(read_first), tuple(totals), question_max, pending, again
+    )
 
 
 def summary_csv(summary: ClassSummary) -> str:
@@ -250,6 +261,8 @@ def summary_context(summary: ClassSummary, title: str, top: int = 14) -> dict[st
             }
             for q in sorted(summary.marks)
         ],
+        "review_left": "; ".join(f"{n} part(s) of {q} wait for a grader" for q, n in sorted(summary.pending.items()))
+        + "".join(f"; {n} part(s) of {q} changed since marked" for q, n in sorted(summary.again.items())),
         "read_first": grouped[:top],
         "read_first_counts": ", ".join(f"{n} {why}" for why, n in kinds.items()),
         "more_read_first": max(len(grouped) - top, 0),

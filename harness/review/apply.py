@@ -78,7 +78,7 @@ def apply_event(test: dict[str, Any], review: dict[str, Any], spec_rubric: Revie
     auto_line = str(test.get("extra_data", {}).get("automatic_arithmetic") or "")
     if not auto_line:
         arithmetic = str(test.get("extra_data", {}).get("arithmetic", ""))
-        auto_line = arithmetic.split("(automatic: ", 1)[-1].rstrip(")") if "(automatic: " in arithmetic else ""
+        auto_line = arithmetic.split("(automatic: ", 1)[-1].removesuffix(")") if "(automatic: " in arithmetic else ""
         test.setdefault("extra_data", {})["automatic_arithmetic"] = auto_line
     if event is None or not event.confirmed:
         review.update(status="pending", score=0.0, pending_points=review.get("points", 0), applied=[],

@@ -115,8 +115,11 @@ def make_app(out: Path, spec: Spec, token: str, grader: str = "grader") -> Starl
         review = spec.question(qid).review
         suggested = dict(part.suggested)
         group = next((g for g in groups(parts) if n - 1 in g), [])
+        order = [q.id for q in spec.questions]
+        # What led to this question (1.1, 1.2 for 2.1), not the questions after it.
+        measured = [(q, m) for q, m in part.measured if q in order and order.index(q) <= order.index(qid)]
         return page(
-            "review_part.html.j2", status, qid=qid, n=n, total=len(parts), part=part, review=review,
+            "review_part.html.j2", status, qid=qid, n=n, total=len(parts), part=part, review=review, measured=measured,
             text=highlighted(part, spec), suggested=suggested, event=event, state=state(part, event),
             group=[i + 1 for i in group if i != n - 1], blind=request.query_params.get("names") != "1",
             grader=who(request), message=message, history=store.history(qid, part.submission),

@@ -98,7 +98,7 @@ def test_a_fresh_venv_with_a_students_torch_grades_from_any_folder(tmp_path: Pat
     assert grade.returncode == 0, grade.stderr
     assert "expected outputs shipped with labgrade" in grade.stderr and "building" not in grade.stderr
     rows = (work / "out" / "gradebook.csv").read_text().splitlines()
-    assert rows[1].startswith("alice,6,6,") and rows[2].startswith("bob,0.8,6,"), rows
+    assert rows[1].startswith("alice,4.8,6,") and rows[2].startswith("bob,0.8,6,"), rows
     assert sorted(p.name for p in work.iterdir()) == ["lab1.py", "out", "subs"]  # no cache in the current folder
     assert "Code similarity" in (work / "out" / "similarity.html").read_text()  # its template ships too
     report = subprocess.run(

@@ -160,10 +160,10 @@ def reference_build(config_file: Path | None, force: bool, **options: Any) -> No
 @click.option("--dask/--no-dask", default=True, show_default=True, help="Also time the Dask path on a LocalCluster.")
 def bench(epochs: int, seeds: int, submissions: int, dask: bool) -> None:
     """Measure speed against baselines, side by side, and print the ratios."""
-    from harness.running.bench import bench_check, bench_reference, format_check, format_rows
+    from harness.bench.runs import bench_check, bench_reference, format_check, format_rows
 
     root = Path(__file__).resolve().parent.parent
-    from harness.running.suggestbench import bench_suggestions, format_suggestions
+    from harness.bench.suggestions import bench_suggestions, format_suggestions
 
     click.echo(
         format_suggestions(
@@ -184,10 +184,10 @@ def _bench_class(submissions: int, dask: bool) -> None:
 
     import torch
 
-    from harness.running.bench import bench_batch, format_batch, fresh_interpreter_seconds
-    from harness.running.classgen import generate_class
-    from harness.running.pagebench import bench_pages, format_pages
-    from harness.running.simbench import bench_similarity, format_similarity
+    from harness.bench.classgen import generate_class
+    from harness.bench.pages import bench_pages, format_pages
+    from harness.bench.runs import bench_batch, format_batch, fresh_interpreter_seconds
+    from harness.bench.similarity import bench_similarity, format_similarity
 
     torch.set_num_threads(1)  # workers are forked from this process
     baseline = fresh_interpreter_seconds()

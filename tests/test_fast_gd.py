@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.running.bench import rel_diff
+from harness.bench.runs import rel_diff
 from reference.algorithms import gd_factorise_masked, reconstruction_loss
 from reference.fast_gd import gd_factorise_masked_fast, to_csr
 from reference.synthetic import synthetic_ratings

@@ -247,7 +247,7 @@ def _wait(url: str) -> None:
 
 def test_the_suggestions_are_measured_against_a_careful_graders_marks() -> None:
     """The labelled explanations (right, wrong, half-right, empty, hostile) give each item's agreement."""
-    from harness.running.suggestbench import bench_suggestions, format_suggestions
+    from harness.bench.suggestions import bench_suggestions, format_suggestions
 
     rows = bench_suggestions(FILES / "explanations" / "labelled.yaml", load_spec(LAB_SPEC))
     assert [(r.question, r.item) for r in rows] == [("2.1", "compares"), ("2.1", "explains"),

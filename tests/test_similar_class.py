@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.bench.classgen import generate_class
 from harness.inputs.spec import load_spec
 from harness.inputs.submission import load_submission
-from harness.running.classgen import generate_class
 from harness.running.similar import class_sources, compare
 from tests.conftest import CACHE_DIR, FILES, LAB_SPEC
 

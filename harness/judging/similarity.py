@@ -54,7 +54,7 @@ independent styles and a disguised copy); 20 synthetic classes of 40 from the
 generator in ``tests/test_similarity.py`` (students differ in at least half of ten
 style choices), each with a disguised copy and, for measuring, an edited copy
 with one of the ten choices rewritten (about two lines per function); and 4
-classes each of 40, 100 and 200 from ``harness/running/classgen.py`` (weighted,
+classes each of 40, 100 and 200 from ``harness/bench/classgen.py`` (weighted,
 realistic choices; its disguised copies also tweak one detail and add or drop a
 function):
 

@@ -39,23 +39,13 @@ from harness.inputs.submission import Discovery, Submission, discover, load_subm
 from harness.judging.grading import GradingOptions, grade_submission
 from harness.outputs.results import gradebook_rows, write_report
 from harness.review.apply import apply_reviews
+from harness.running.outcome import Outcome
 from harness.running.similar import known_sources, similarity_pass
 from harness.untrusted.confine import die_with_parent
 from harness.untrusted.sandbox import Sandbox
 from reference.expectations import Expectations
 
 Log = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What grading one submission produced (small, sent back from a worker)."""
-
-    name: str
-    status: str  # graded, error, internal_error, skipped
-    score: float = 0.0
-    max_score: float = 0.0
-    detail: str = ""
 
 
 @dataclass(frozen=True)

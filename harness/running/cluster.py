@@ -26,7 +26,7 @@ from harness.inputs.submission import Submission, load_submission
 from harness.inputs.yamlsource import parse_yaml
 from harness.judging.grading import GradingOptions, grade_submission
 from harness.outputs.results import write_results
-from harness.running.batch import Outcome
+from harness.running.outcome import Outcome
 from harness.untrusted.sandbox import Sandbox
 from reference.expectations import Expectations
 

@@ -1,6 +1,6 @@
 """``make bench``, similarity: the pass's time on the generated class, and whether it finds what was planted.
 
-The generated class (:mod:`harness.running.classgen`) knows who copied whom, so
+The generated class (:mod:`harness.bench.classgen`) knows who copied whom, so
 the pass is scored as well as timed: planted copies found (recall) and pairs
 flagged among independent students (false pairs, which should be none).  The
 sources are read through :func:`harness.running.similar.class_sources`, the
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.running.classgen import GeneratedClass
+from harness.bench.classgen import GeneratedClass
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: install demo test lint bench clean shipped-reference
+.PHONY: install demo test lint docs pictures bench clean shipped-reference
 
 install: $(STAMP)
 	@$(PYTHON) -m harness.syscheck
@@ -30,8 +30,19 @@ lint: install
 	$(BIN)/ruff check harness reference labgrade tests
 	$(BIN)/mypy
 
-test: install lint
+test: install lint docs
 	$(BIN)/python -m pytest -q
+
+# The documentation site, offline and strict: a broken link, a missing page or a spec key
+# without its line fails. The spec reference is generated from the loader first.
+docs: install
+	$(BIN)/python docs/gen_reference.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# The README's two pictures, from `make demo`'s output (needs pdftoppm, from poppler-utils).
+pictures: demo
+	pdftoppm -r 60 -png -singlefile $(OUT)/loops-over-rank/feedback.pdf docs/images/feedback
+	pdftoppm -r 60 -png -singlefile $(OUT)/summary.pdf docs/images/summary
 
 # Before a release: rebuild the expected outputs that ship with the package (the lab, CPU,
 # synthetic ratings). tests/test_packaging.py fails while they are stale.
@@ -42,4 +53,4 @@ bench: install
 	$(BIN)/labgrade bench
 
 clean:
-	rm -rf $(OUT) .labgrade-cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(OUT) site .labgrade-cache .pytest_cache .mypy_cache .ruff_cache

@@ -270,8 +270,9 @@ class _Reader:
     on and every problem of the file is listed in one run.
     """
 
-    def __init__(self, problems: _Problems) -> None:
+    def __init__(self, problems: _Problems, accepted: dict[str, set[str]] | None = None) -> None:
         self.p = problems
+        self.accepted = accepted  # where given: every mapping's allowed keys, by key path (lists as [])
 
     def mapping(
         self,
@@ -280,6 +281,9 @@ class _Reader:
         required: set[str],
         optional: set[str],
     ) -> dict[str, Any] | None:
+        if self.accepted is not None:
+            where = ".".join("[]" if isinstance(k, int) else str(k) for k in path).replace(".[]", "[]")
+            self.accepted.setdefault(where, set()).update(required | optional)
         if value is MISSING:
             return None
         if not isinstance(value, dict):
@@ -778,10 +782,14 @@ def _read_limits(r: _Reader, raw: Any) -> Limits:
     )
 
 
-def validate_spec(doc: YamlDocument, sha256: str) -> Spec:
-    """Validate parsed YAML as a spec; raise :class:`SpecError` listing every problem."""
+def validate_spec(doc: YamlDocument, sha256: str, accepted: dict[str, set[str]] | None = None) -> Spec:
+    """Validate parsed YAML as a spec; raise :class:`SpecError` listing every problem.
+
+    ``accepted``, where given, collects every key the loader accepts at each key path it
+    visits: the spec reference (docs/) is generated from it, so the two cannot drift.
+    """
     problems = _Problems(doc)
-    r = _Reader(problems)
+    r = _Reader(problems, accepted)
     top = r.mapping(
         doc.data,
         (),
@@ -858,3 +866,27 @@ def content_hash(data: Any) -> str:
     """Hash of a spec's parsed content: comments and layout do not change it, values do."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+#: Sections whose keys are names the spec's author chooses (an input, an experiment, an answer).
+NAMED = ("inputs", "experiments", "questions[].answers")
+
+
+def accepted_keys(*paths: Path) -> dict[str, set[str]]:
+    """Every key the loader accepts at each key path, as it reads these specs.
+
+    Lists are shown as ``[]`` and author-chosen names as ``<name>``
+    (``experiments.<name>.args``), so the paths are the schema's, not one spec's.
+    """
+    accepted: dict[str, set[str]] = {}
+    for path in paths:
+        doc = read_yaml(path)
+        found: dict[str, set[str]] = {}
+        validate_spec(doc, content_hash(doc.data), found)
+        for where, keys in found.items():
+            for named in NAMED:
+                if where.startswith(named + "."):
+                    rest = where[len(named) + 1 :].split(".", 1)
+                    where = ".".join([named, "<name>", *rest[1:]])
+            accepted.setdefault(where, set()).update(keys)
+    return accepted

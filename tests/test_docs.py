@@ -40,3 +40,31 @@ def test_the_readme_is_a_short_front_door_whose_links_resolve() -> None:
     for page in pages:
         for target in re.findall(r"\]\(([^)#:]+)[^)]*\)", page.read_text(encoding="utf-8")):
             assert (page.parent / target).exists(), (page, target)
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    """The layout's arrows follow the data: the import graph of harness/ and reference/ has no circle."""
+    import ast
+
+    modules = {}
+    for path in [*(ROOT / "harness").rglob("*.py"), *(ROOT / "reference").rglob("*.py")]:
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        modules[name] = path
+    graph = {
+        name: {n.module for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ImportFrom)
+               and n.module in modules and n.module != name}
+        for name, path in modules.items()
+    }  # fmt: skip
+    seen: dict[str, int] = {}  # 1: on the path, 2: done
+
+    def visit(name: str, path: list[str]) -> None:
+        seen[name] = 1
+        for other in sorted(graph[name]):
+            assert seen.get(other) != 1, " -> ".join([*path, name, other])
+            if other not in seen:
+                visit(other, [*path, name])
+        seen[name] = 2
+
+    for name in sorted(modules):
+        if name not in seen:
+            visit(name, [])

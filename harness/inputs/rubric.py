@@ -16,10 +16,29 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from harness.inputs.spec import _Reader
+
+class _Problems(Protocol):
+    def add(self, key_path: tuple[str | int, ...], message: str) -> None: ...
+
+
+class _Reader(Protocol):
+    """What this reads a section with: the spec loader's typed accessors (``spec._Reader``)."""
+
+    @property
+    def p(self) -> _Problems: ...
+
+    def mapping(
+        self, value: Any, path: tuple[str | int, ...], required: set[str], optional: set[str]
+    ) -> dict[str, Any] | None: ...
+
+    def number(self, value: Any, path: tuple[str | int, ...], minimum: float, strict: bool) -> float: ...
+
+    def string(self, value: Any, path: tuple[str | int, ...], pattern: re.Pattern[str] | None = None) -> str: ...
+
+    def sequence(self, value: Any, path: tuple[str | int, ...]) -> list[Any]: ...
+
 
 _ITEM_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 

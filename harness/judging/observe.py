@@ -46,9 +46,9 @@ import torch
 
 from harness.inputs.spec import ExperimentSpec, QuestionSpec, Spec
 from harness.inputs.submission import Submission
-from harness.judging.callplan import LabParam, keywords_for
 from harness.judging.forms import FactorReading, Returned, read_factors
 from harness.judging.renames import Renaming
+from harness.untrusted.callplan import LabParam, keywords_for
 from harness.untrusted.sandbox import Job, RunResult, Sandbox
 from harness.untrusted.verdicts import describe_stop
 from harness.untrusted.wire import Decoded

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 import torch.nn.functional
 
-from harness.judging.callplan import keywords_for
+from harness.untrusted.callplan import keywords_for
 from harness.untrusted.seeding import seed_everything
 from harness.untrusted.wire import MAX_TENSOR_ELEMENTS, encode
 

@@ -1,5 +1,7 @@
 """The answer checks: a reported number or matrix against the reference's band or value."""
 
+from __future__ import annotations
+
 import math
 from typing import Any
 

@@ -1,5 +1,7 @@
 """The loss band: the student's loss against the reference's distribution over many seeds."""
 
+from __future__ import annotations
+
 from typing import Any
 
 import torch

@@ -1,5 +1,7 @@
 """What a check may look at (:class:`Context`), and the small helpers every check uses."""
 
+from __future__ import annotations
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any

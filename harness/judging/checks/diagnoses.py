@@ -1,5 +1,7 @@
 """The diagnoses: short probe calls that say *what* is wrong, and how the mask is used."""
 
+from __future__ import annotations
+
 import torch
 
 from harness.inputs.spec import CheckSpec

@@ -1,5 +1,7 @@
 """The result check: the lab's call returns (U, V) of the right shapes, finite (or why not)."""
 
+from __future__ import annotations
+
 import re
 
 from harness.inputs.spec import CheckSpec

@@ -1,5 +1,7 @@
 """The signature check: the lab's function is defined, callable, with the lab's parameters."""
 
+from __future__ import annotations
+
 from typing import Any
 
 from harness.inputs.spec import CheckSpec, ParamSpec

@@ -1,5 +1,7 @@
 """Step for step: does the run follow the reference's own run for the same seed, exactly?"""
 
+from __future__ import annotations
+
 import numpy
 import torch
 

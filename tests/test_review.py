@@ -154,6 +154,8 @@ def test_a_rubric_change_recomputes_every_mark_after_showing_the_diff(out: Path,
     spec.write_text(text.replace(old, new, 1))
     diff = cli("review", str(out), "--rubric-diff", "--spec", str(spec))
     assert diff.code == 0 and "report-markdown 2.1: 0.6 -> 0.5 (compares explains)" in diff.out
+    page = TestClient(make_app(out, load_spec(spec), "tok")).get("/?token=tok").text
+    assert "report-markdown 2.1: 0.6 -&gt; 0.5 (compares explains)" in page  # the page shows it too
     assert cli("report", str(out), "--spec", str(spec)).code == 0
     assert _test(out, "report-markdown", "2.1")["score"] == pytest.approx(0.9)
 

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from harness.inputs.spec import Spec
 from harness.outputs.templating import environment
+from harness.review.exchange import rubric_diff
 from harness.review.parts import Part, groups, read_parts, state
 from harness.review.store import ReviewStore, StaleSave
 from harness.review.suggest import spans
@@ -84,8 +85,8 @@ def make_app(out: Path, spec: Spec, token: str, grader: str = "grader") -> Starl
         for event in current.values():
             if event.confirmed:
                 by_grader[event.grader] = by_grader.get(event.grader, 0) + 1
-        changed = [e for e in current.values() if e.rubric_hash != _hash(spec, e.question)]
-        return page("review_index.html.j2", rows=rows, by_grader=by_grader, grader=who(request), changed=len(changed))
+        changed = rubric_diff(out, spec)  # each student whose mark the current rubric moves
+        return page("review_index.html.j2", rows=rows, by_grader=by_grader, grader=who(request), changed=changed)
 
     async def set_grader(request: Request) -> Response:
         form = await request.form()
@@ -177,8 +178,3 @@ def make_app(out: Path, spec: Spec, token: str, grader: str = "grader") -> Starl
         store.close()
 
     return Starlette(routes=routes, lifespan=lifespan)
-
-
-def _hash(spec: Spec, qid: str) -> str:
-    review = spec.question(qid).review
-    return review.sha256 if review else ""

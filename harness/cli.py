@@ -260,13 +260,8 @@ def grade(
     Submissions whose results are already up to date (same content, spec, reference and
     harness) are skipped, so an interrupted batch resumes where it stopped.
     """
-    import torch
-
     from harness.inputs.submission import discover
-    from harness.judging.grading import GradingOptions
-    from harness.running.batch import grade_paths, launch_sandboxes
-    from harness.untrusted.confine import make_undumpable
-    from harness.untrusted.sandbox import Sandbox
+    from harness.untrusted.launch import launch_zygote
 
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:  # a typo must not look like success in a script: nothing starts, nothing is written
@@ -274,13 +269,21 @@ def grade(
     not_folders = [str(p) for p in compare_with if not p.is_dir()]
     if not_folders:
         raise UserError(f"--compare-with {', '.join(not_folders)}: expected a folder of known sources")
-    torch.set_num_threads(1)  # before any torch op: workers are forked from this process
     config = _config(config_file, **options)
     workers = jobs or os.cpu_count() or 1
-    # The sandboxes start (fresh interpreters importing torch) while the spec and reference load;
-    # no more than there are submissions (one for a Gradescope --single run).
+    # The zygotes start (fresh interpreters importing torch) before this process imports torch,
+    # so the imports overlap, as in `labgrade check`; no more than there are submissions.
     count = 1 if single else max(1, min(workers, len(discover(list(paths)).submissions)))
-    sandboxes = [] if dask_scheduler else launch_sandboxes(count, required=not unconfined)
+    launched = [] if dask_scheduler else [launch_zygote() for _ in range(count)]
+    import torch
+
+    from harness.judging.grading import GradingOptions
+    from harness.running.batch import grade_paths
+    from harness.untrusted.confine import make_undumpable
+    from harness.untrusted.sandbox import Sandbox
+
+    torch.set_num_threads(1)  # before any torch op: workers are forked from this process
+    sandboxes = [Sandbox(None, required=not unconfined).adopt(z) for z in launched]
     try:
         lab, exp = _prepare(config)
         make_undumpable()

@@ -172,6 +172,9 @@ def bench(epochs: int, seeds: int, submissions: int, dask: bool) -> None:
     )
     correct = root / "submissions" / "correct.py"
     click.echo(format_check(bench_check(correct, 5, _log)))
+    from harness.bench.runs import bench_grade, format_grade
+
+    click.echo(format_grade(bench_grade(correct, (1, 6), 5, _log)))
     rows = bench_reference(epochs, seeds, _log)
     click.echo(format_rows(rows, epochs))
     if submissions:

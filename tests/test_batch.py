@@ -129,3 +129,13 @@ def test_prestarted_sandboxes_are_adopted_topped_up_and_all_reaped(klass: Path, 
     assert plain.internal_errors == ()
     assert comparable_results(tmp_path / "pre") == comparable_results(tmp_path / "plain")
     assert _zygotes() <= before
+
+
+@pytest.mark.slow
+def test_the_bench_times_grading_a_small_class_against_its_floor() -> None:
+    """`make bench` grades N correct submissions and its floor in turn, and a failed run is an error, not a time."""
+    from harness.bench.runs import bench_grade, format_grade
+
+    rows = bench_grade(ROOT / "submissions" / "correct.py", (1, 2), 1, lambda _: None)
+    assert [r.count for r in rows] == [1, 2] and all(r.floor_s > 0 and r.grade_s > 0 for r in rows)
+    assert "goal <= 1.3x" in format_grade(rows)

@@ -141,20 +141,7 @@ def bench_check(source: Path, repeats: int, log: Callable[[str], None]) -> Check
     import sys
     import tempfile
 
-    from harness.inputs.config import load_config
-    from harness.inputs.spec import load_spec
-
-    spec = load_spec(load_config(None).spec)
-    calls = []
-    for q in spec.questions:
-        if q.function is None or q.experiment is None:
-            continue
-        exp = spec.experiments[q.experiment]
-        args = [
-            [list(row) for row in spec.inputs[v].matrix or ()] if isinstance(v, str) and v in spec.inputs else v
-            for v in exp.args.values()
-        ]
-        calls.append((q.function.name, args))
+    calls = _lab_calls()
     with tempfile.TemporaryDirectory(prefix="labgrade-bench-check-") as tmp:
         folder = Path(tmp)
         shutil.copy(source, folder / "lab1.py")
@@ -165,6 +152,86 @@ def bench_check(source: Path, repeats: int, log: Callable[[str], None]) -> Check
         check = [sys.executable, "-c", "from harness.cli import entry_point; entry_point()", "check", "lab1.py"]
         seconds, output = _median_run(check, folder, repeats)
     return CheckBench(floor, seconds, output)
+
+
+@dataclass(frozen=True)
+class GradeBench:
+    """``labgrade grade`` of ``count`` correct submissions against its floor, each a median of paired runs."""
+
+    count: int
+    floor_s: float
+    grade_s: float
+
+    @property
+    def ratio(self) -> float:
+        """How many floors grading costs (the goal is at most 1.3)."""
+        return self.grade_s / self.floor_s
+
+
+def bench_grade(source: Path, counts: tuple[int, ...], repeats: int, log: Callable[[str], None]) -> list[GradeBench]:
+    """Time ``labgrade grade --no-pdf --jobs 1 --force`` of N copies of ``source`` against its floor, run in turn.
+
+    The floor is one ``python`` that imports torch and calls each of the lab's functions
+    once per submission (what grading must at least do); A and B alternate so that a
+    drift of the machine's speed moves both.
+    """
+    import shutil
+    import statistics
+    import subprocess
+    import sys
+    import tempfile
+
+    calls = _lab_calls()
+    rows = []
+    for count in counts:
+        with tempfile.TemporaryDirectory(prefix="labgrade-bench-grade-") as tmp:
+            folder = Path(tmp)
+            (folder / "subs").mkdir()
+            for i in range(count):
+                shutil.copy(source, folder / "subs" / f"s{i:03d}.py")
+            (folder / "floor.py").write_text(_FLOOR.format(calls=calls * count))
+            floor = [sys.executable, "floor.py", str(source)]
+            grade = [sys.executable, "-c", "from harness.cli import entry_point; entry_point()", "grade", "subs",
+                     "--out", "out", "--no-pdf", "--jobs", "1", "--force"]  # fmt: skip
+            log(f"bench: labgrade grade of {count} submission(s) and its floor, {repeats} runs each, in turn")
+            times: dict[str, list[float]] = {"floor": [], "grade": []}
+            for _ in range(repeats):
+                for name, command in (("floor", floor), ("grade", grade)):
+                    started = time.perf_counter()
+                    done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+                    times[name].append(time.perf_counter() - started)
+                    if done.returncode != 0:  # a time that failed measures nothing
+                        raise RuntimeError(f"bench: {name} failed ({done.returncode}): {done.stderr[-500:]}")
+            rows.append(GradeBench(count, statistics.median(times["floor"]), statistics.median(times["grade"])))
+    return rows
+
+
+def format_grade(rows: list[GradeBench]) -> str:
+    """Grading a small class against its floor, one row per class size."""
+    lines = ["labgrade grade of N correct submissions, --no-pdf --jobs 1 (medians, run in turn with the floor)",
+             f"  {'N':>4} {'floor':>8} {'grade':>8} {'ratio':>7}"]  # fmt: skip
+    lines += [f"  {r.count:>4} {r.floor_s:>7.2f}s {r.grade_s:>7.2f}s {r.ratio:>6.2f}x" for r in rows]
+    lines.append("  floor: one python that imports torch and calls each function once per submission (goal <= 1.3x)")
+    return "\n".join(lines)
+
+
+def _lab_calls() -> list[tuple[str, list[object]]]:
+    """The lab's function calls with its arguments, as plain data (for a floor script)."""
+    from harness.inputs.config import load_config
+    from harness.inputs.spec import load_spec
+
+    spec = load_spec(load_config(None).spec)
+    calls: list[tuple[str, list[object]]] = []
+    for q in spec.questions:
+        if q.function is None or q.experiment is None:
+            continue
+        exp = spec.experiments[q.experiment]
+        args: list[object] = [
+            [list(row) for row in spec.inputs[v].matrix or ()] if isinstance(v, str) and v in spec.inputs else v
+            for v in exp.args.values()
+        ]
+        calls.append((q.function.name, args))
+    return calls
 
 
 def format_check(row: CheckBench) -> str:

@@ -28,7 +28,7 @@ EXPECTED: dict[Path, tuple[dict[str, float], tuple[str, ...]]] = {
          "read [0.342 0.599 0.168; 2.308 0.049 1.836; 2.94 0.491 2.264] for 3.2 from page 2, line 36",
          "Flagged for review (over_page_limit): report-pdf.pdf: 2 pages of A4; the lab allows one side"),
     ),
-    REPORTS / "wrapped-lines.pdf": ({"1.1": 1, "1.2": 1, "3.1": 0}, ("read 0.1221 for 1.2 from page 1, line 21",)),
+    REPORTS / "wrapped-lines.pdf": ({"1.1": 1, "1.2": 1, "3.1": 0}, ("read 0.1221 for 1.2 from page 1, line 19",)),
     REPORTS / "answers-only.md": (
         {"1.1": 0, "1.2": 1, "2.1": 0.4, "3.2": 0.4, "4.1": 0.5},
         ("no code listing found", "rating for 4.1 is ambiguous, so neither was taken: 4.1 (line 24); 3.6 (line 24)",

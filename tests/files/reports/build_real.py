@@ -43,6 +43,20 @@ def _tex(engine: str, *flags: str, runs: int = 2):
     return build
 
 
+def _scanned(src: Path, work: Path) -> None:
+    """Print a page and scan it: pdflatex, then pdftoppm to a grey 60 dpi PNG, placed as the only content."""
+    run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "scanned-page.tex"], work)
+    run(["pdftoppm", "-gray", "-r", "60", "-png", "-singlefile", "scanned-page.pdf", "scanned-page"], work)
+    shutil.copy(work / "scanned-page.png", HERE / "scanned-page.png")
+    _tex("pdflatex", runs=1)(src, work)
+
+
+def _cut_off(src: Path, work: Path) -> None:
+    """A download cut off mid-way: the first third of the pdflatex report lst-flexible.pdf (its source is that .tex)."""
+    data = (HERE / "lst-flexible.pdf").read_bytes()
+    (work / "malformed.pdf").write_bytes(data[: len(data) // 3])
+
+
 def _pandoc(src: Path, work: Path) -> None:
     run(["pandoc", src.name, "-o", src.with_suffix(".pdf").name, "--pdf-engine=pdflatex", "--highlight-style=tango"], work)
 
@@ -87,6 +101,11 @@ FIXTURES = {
     "libreoffice-proportional": (".fodt", "soffice", _soffice, [], ["Exercise 1.1", "Exercise 3.2", "0.1221", "0.1219"]),
     "pandoc": (".md", "pandoc", _pandoc, [], ["1.1 SGD", "3.2 Completed", "0.1221", "0.1219"]),
     "page-break": (".tex", "pdflatex", _tex("pdflatex"), [], ["1.1 Stochastic", "Exercise 3", "1.221", "for 3.2 the completed matrix is"]),
+    # "=": only these needles (no sgd_factorise_masked, no 3.2 in these reports); "=" alone: no text at all.
+    "wrapped-lines": (".tex", "pdflatex", _tex("pdflatex"), [], ["=def sgd_factorise(", "Exercise 1.2", "loss = 0.1221"]),
+    "lost-indentation": (".tex", "pdflatex", _tex("pdflatex"), [], ["=Exercise 1.1", "return U, V", "0.1221"]),
+    "scanned": (".tex", "pdflatex", _scanned, ["scanned-page.tex"], ["="]),
+    "malformed": (".tex", "pdflatex", _cut_off, [], ["?"]),  # "?": pdftotext is expected to fail on it
     # The seed report (../shared/lab/student-report.md) as its author typeset it; it sits with the examples.
     "report-pdf": (".tex", "pdflatex", _tex("pdflatex"), [], ["!Exercise 1.1", "Exercise 3.2", "0.1220", "0.1219", "2.308"]),
     "xelatex-numbers": (".tex", "xelatex", _tex("xelatex"), [], ["Ex. 1.1", "Ex. 3.2", "1.221", "0.1221", "\u2212", "for 3.2 the completion is"]),
@@ -115,10 +134,19 @@ def run(cmd: list[str], cwd: Path) -> None:
 
 
 def check(pdf: Path, needles: list[str]) -> list[str]:
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=False)
+    if needles == ["?"]:
+        return [] if done.returncode != 0 or not done.stdout.strip() else ["(expected an unreadable PDF)"]
+    done.check_returncode()
+    text = done.stdout
     flat = re.sub(r"\s+", " ", text)
     squashed = re.sub(r"\s+", "", text)  # columns=fixed spaces tokens out: "def s g d _ f a c t o r i s e"
-    wanted = DEFS + needles if any(n.startswith("!") for n in needles) else DEFS + COMPLETED + needles
+    if any(n.startswith("=") for n in needles):
+        wanted = [n.lstrip("=") for n in needles if n.lstrip("=")]
+        if not wanted and text.strip():
+            return ["(no text layer expected, but pdftotext found text)"]
+    else:
+        wanted = DEFS + needles if any(n.startswith("!") for n in needles) else DEFS + COMPLETED + needles
     wanted = [n.lstrip("!") for n in wanted]
     return [n for n in wanted if n not in text and n not in flat and re.sub(r"\s+", "", n) not in squashed]
 
@@ -137,7 +165,8 @@ def build(stem: str) -> bool:
     with tempfile.TemporaryDirectory(prefix=f"fixture-{stem}-") as tmp:
         work = Path(tmp)
         for name in [src.name, *extras]:
-            shutil.copy(where / name, work / name)
+            if (where / name).exists():  # malformed.pdf has no source of its own: it is cut from another
+                shutil.copy(where / name, work / name)
         builder(src, work)
         shutil.copy(work / f"{stem}.pdf", where / f"{stem}.pdf")
     pdf = where / f"{stem}.pdf"

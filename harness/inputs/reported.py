@@ -60,21 +60,17 @@ class Reading:
 _NAMED = r"(?:exercise|ex\.|question|qn?\.?|task|part)\s*"
 
 
-def _label(question_id: str) -> re.Pattern[str]:
+def label_pattern(question_id: str) -> re.Pattern[str]:
+    """What starts a question's section ("Exercise 2.1", "Ex. 2.1", "2.1 SVD", "## 1.3 2.1")."""
     words = _NAMED
     # A typeset heading may carry its own section number first ("1.3 2.1", "2 Exercise 2.1").
     numbered = r"(?:\d+(?:\.\d+)*\.?\s+)?"
     return re.compile(rf"^[\W_]*{numbered}(?:{words})?{re.escape(question_id)}(?![\d.]\d)(?!\d)", re.IGNORECASE)
 
 
-def label_pattern(question_id: str) -> re.Pattern[str]:
-    """What starts a question's section ("Exercise 2.1", "2.1 SVD", "## 1.3 2.1"): for other readers of a report."""
-    return _label(question_id)
-
-
 def sections(lines: Sequence[Line], question_ids: Sequence[str]) -> dict[str, list[Line]]:
     """Each question's lines, from its label to the next question's label (its last section if labelled twice)."""
-    labels = {qid: _label(qid) for qid in question_ids}
+    labels = {qid: label_pattern(qid) for qid in question_ids}
     out: dict[str, list[Line]] = {}
     current: str | None = None
     for line in lines:
@@ -139,7 +135,7 @@ def read_table_rows(lines: Sequence[Line], qid: str, answer: AnswerSpec, markdow
     "Question | Method | Loss" over "1.2 | SGD, rank 2 | 0.1221": the row's last cell is
     the value when the header above the table's rows holds one of the quantity's words.
     """
-    label = _label(qid)
+    label = label_pattern(qid)
     pattern = re.compile("|".join(re.escape(w) for w in _words(answer.name)), re.IGNORECASE)
     rows = re.compile(r"^[\W_]*\d+\.\d+\b")
     found: list[Found] = []
@@ -196,7 +192,7 @@ def read_mentioned(
 
 def _until_label(lines: Sequence[Line], question_ids: Sequence[str]) -> list[Line]:
     """The lines up to the next line that starts a question's section."""
-    labels = [_label(qid) for qid in question_ids]
+    labels = [label_pattern(qid) for qid in question_ids]
     out: list[Line] = []
     for line in lines:
         if out and any(label.match(line[2]) for label in labels):

@@ -20,7 +20,7 @@ from harness.inputs.submission import Submission
 from harness.judging.checks import CHECKS, Context, follows_reference
 from harness.judging.essentials import judge_essentials
 from harness.judging.flags import page_rule_note, raise_flags, report_flags
-from harness.judging.marks import mark_question, share_name, with_review
+from harness.judging.marks import Mark, mark_question, share_name, with_review
 from harness.judging.observe import FunctionObservations, observe_functions
 from harness.judging.renames import find_renamed
 from harness.outputs.results import CheckOutcome, Flag, GradeReport, Provenance, QuestionResult, ReviewPart
@@ -126,7 +126,7 @@ def grade_question(
     essentials = judge_essentials(ctx, question.essentials)
     flags = raise_flags(ctx)
     mark = mark_question(question.automatic_marks, shares, essentials, flags + whole)
-    part = _review_part(question, answers, submission, mark.score)
+    part = _review_part(question, answers, submission, mark)
     arithmetic = mark.arithmetic
     if part is not None:
         arithmetic = f"{with_review(mark.score, None, '', part.points)} (automatic: {mark.arithmetic})"
@@ -146,7 +146,7 @@ def grade_question(
 
 
 def _review_part(
-    question: QuestionSpec, answers: dict[str, object] | None, submission: Submission, automatic: float
+    question: QuestionSpec, answers: dict[str, object] | None, submission: Submission, automatic: Mark
 ) -> ReviewPart | None:
     """The question's reviewed part as grading leaves it: pending, with the student's words and suggestions."""
     if question.review is None:
@@ -157,10 +157,16 @@ def _review_part(
     else:
         found = submission.texts.get(question.id)
     if found is None:
-        return ReviewPart(question.review.points, automatic)
+        return ReviewPart(question.review.points, automatic.score, automatic.arithmetic)
     hints = tuple((s.item, s.words) for s in suggestions(question.review, found.text))
     return ReviewPart(
-        question.review.points, automatic, text=found.text, where=found.where, text_hash=found.sha256, suggested=hints
+        question.review.points,
+        automatic.score,
+        automatic.arithmetic,
+        text=found.text,
+        where=found.where,
+        text_hash=found.sha256,
+        suggested=hints,
     )
 
 

@@ -73,6 +73,7 @@ class ReviewPart:
 
     points: float
     automatic: float = 0.0  # the question's automatic share, as the checks marked it
+    automatic_arithmetic: str = ""  # the line that made it
     status: str = "pending"  # pending | reviewed | re-review
     text: str = ""
     where: str = ""
@@ -91,6 +92,7 @@ class ReviewPart:
             "status": self.status,
             "points": self.points,
             "automatic": round(self.automatic, 6),
+            "automatic_arithmetic": self.automatic_arithmetic,
             "pending_points": self.points if self.status == "pending" else 0.0,
             "score": round(self.score, 6),
             "text": self.text,

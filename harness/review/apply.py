@@ -79,11 +79,7 @@ def _current(out: Path) -> dict[tuple[str, str], Event]:
 def apply_event(test: dict[str, Any], review: dict[str, Any], spec_rubric: ReviewSpec, event: Event | None) -> str:
     """Set one test's score, arithmetic, review part and feedback lines from its current event (or none)."""
     automatic = float(review.get("automatic", 0))
-    auto_line = str(test.get("extra_data", {}).get("automatic_arithmetic") or "")
-    if not auto_line:
-        arithmetic = str(test.get("extra_data", {}).get("arithmetic", ""))
-        auto_line = arithmetic.split("(automatic: ", 1)[-1].removesuffix(")") if "(automatic: " in arithmetic else ""
-        test.setdefault("extra_data", {})["automatic_arithmetic"] = auto_line
+    auto_line = str(review.get("automatic_arithmetic", ""))
     if event is None or not event.confirmed:
         review.update(status="pending", score=0.0, pending_points=review.get("points", 0), applied=[],
                       adjustment=0.0, comment="", grader="", explanations=[])  # fmt: skip

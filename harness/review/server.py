@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from harness.inputs.spec import Spec
 from harness.outputs.templating import environment
+from harness.review.apply import result_files
 from harness.review.exchange import rubric_diff
 from harness.review.parts import Part, groups, read_parts, state
 from harness.review.store import ReviewStore, StaleSave
@@ -53,6 +54,15 @@ def make_app(out: Path, spec: Spec, token: str, grader: str = "grader") -> Starl
     """The review page's web app over ``out`` (its results and its ``reviews.sqlite``)."""
     store = ReviewStore(out)
     env = environment()
+    cached: dict[str, Any] = {}
+
+    def class_parts() -> tuple[dict[str, list[Part]], dict[str, list[list[int]]]]:
+        """The class's parts and answer groups, read again only when a results.json changed (a regrade)."""
+        stamp = tuple((p, p.stat().st_mtime_ns) for p in result_files(out))
+        if cached.get("stamp") != stamp:
+            parts = read_parts(out, spec)
+            cached.update(stamp=stamp, parts=parts, groups={q: groups(found) for q, found in parts.items()})
+        return cached["parts"], cached["groups"]
 
     def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(spec=spec, **context), status_code=status)
@@ -75,7 +85,7 @@ def make_app(out: Path, spec: Spec, token: str, grader: str = "grader") -> Starl
         return (request.cookies.get(GRADER_COOKIE) or grader)[:40]
 
     async def index(request: Request) -> Response:
-        parts, current = read_parts(out, spec), store.current()
+        parts, current = class_parts()[0], store.current()
         rows = []
         for qid, found in parts.items():
             states = [state(p, current.get((qid, p.submission))) for p in found]
@@ -96,7 +106,7 @@ def make_app(out: Path, spec: Spec, token: str, grader: str = "grader") -> Starl
 
     async def next_part(request: Request) -> Response:
         qid = request.path_params["qid"]
-        parts = read_parts(out, spec).get(qid)
+        parts = class_parts()[0].get(qid)
         if parts is None:
             return HTMLResponse(f"{escape(qid)} is not a reviewed question", status_code=404)
         current = store.current()
@@ -107,7 +117,8 @@ def make_app(out: Path, spec: Spec, token: str, grader: str = "grader") -> Starl
 
     async def show(request: Request, message: str = "", status: int = 200) -> Response:
         qid, n = request.path_params["qid"], int(request.path_params["n"])
-        parts = read_parts(out, spec).get(qid) or []
+        everything, grouped = class_parts()
+        parts = everything.get(qid) or []
         if not 1 <= n <= len(parts):
             return HTMLResponse("no such answer", status_code=404)
         part = parts[n - 1]
@@ -115,7 +126,7 @@ def make_app(out: Path, spec: Spec, token: str, grader: str = "grader") -> Starl
         event = current.get((qid, part.submission))
         review = spec.question(qid).review
         suggested = dict(part.suggested)
-        group = next((g for g in groups(parts) if n - 1 in g), [])
+        group = next((g for g in grouped.get(qid, []) if n - 1 in g), [])
         order = [q.id for q in spec.questions]
         # What led to this question (1.1, 1.2 for 2.1), not the questions after it.
         measured = [(q, m) for q, m in part.measured if q in order and order.index(q) <= order.index(qid)]
@@ -128,7 +139,8 @@ def make_app(out: Path, spec: Spec, token: str, grader: str = "grader") -> Starl
 
     async def save(request: Request) -> Response:
         qid, n = request.path_params["qid"], int(request.path_params["n"])
-        parts = read_parts(out, spec).get(qid) or []
+        everything, grouped = class_parts()
+        parts = everything.get(qid) or []
         review = spec.question(qid).review if parts else None
         if review is None or not 1 <= n <= len(parts):
             return HTMLResponse("no such answer", status_code=404)
@@ -148,7 +160,7 @@ def make_app(out: Path, spec: Spec, token: str, grader: str = "grader") -> Starl
         base = int(str(form.get("base") or 0))
         targets = [n]
         if form.get("action") == "group":
-            targets = [n, *(i + 1 for g in groups(parts) if n - 1 in g for i in g if i != n - 1)]
+            targets = [n, *(i + 1 for g in grouped.get(qid, []) if n - 1 in g for i in g if i != n - 1)]
         current = store.current()
         try:
             for target in targets:

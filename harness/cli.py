@@ -276,7 +276,7 @@ def grade(
     workers = jobs or os.cpu_count() or 1
     # The zygotes start (fresh interpreters importing torch) before this process imports torch,
     # so the imports overlap, as in `labgrade check`; no more than there are submissions.
-    count = 1 if single else max(1, min(workers, len(discover(list(paths)).submissions)))
+    count = 1 if single else max(1, min(workers, len(discover(list(paths), out).submissions)))
     launched = [] if dask_scheduler else [launch_zygote() for _ in range(count)]
     import torch
 

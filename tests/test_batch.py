@@ -139,3 +139,16 @@ def test_the_bench_times_grading_a_small_class_against_its_floor() -> None:
     rows = bench_grade(ROOT / "submissions" / "correct.py", (1, 2), 1, lambda _: None)
     assert [r.count for r in rows] == [1, 2] and all(r.floor_s > 0 and r.grade_s > 0 for r in rows)
     assert "goal <= 1.3x" in format_grade(rows)
+
+
+def test_the_output_folder_inside_the_class_folder_is_never_graded(tmp_path: Path) -> None:
+    """`labgrade grade . --out out`, run twice: the second run must not grade out/ (its PDFs) as a report."""
+    from tests.conftest import cli
+
+    shutil.copy(ROOT / "submissions" / "correct.py", tmp_path / "alice.py")
+    args = ("grade", str(tmp_path), "--out", str(tmp_path / "out"), "--cache-dir", str(CACHE_DIR))
+    assert cli(*args).code == 0
+    again = cli(*args, "--force")
+    assert again.code == 0 and "graded 1," in again.out and "not submissions 1" in again.out
+    names = [line.split(",")[0] for line in (tmp_path / "out" / "gradebook.csv").read_text().splitlines()[1:]]
+    assert names == ["alice"]

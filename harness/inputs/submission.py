@@ -407,17 +407,22 @@ def _is_student_folder(path: Path) -> bool:
     return any(p.suffix in SOURCE_SUFFIXES for p in path.iterdir())
 
 
-def discover(paths: list[Path]) -> Discovery:
+def discover(paths: list[Path], out: Path | None = None) -> Discovery:
     """Expand the given paths into submissions; a folder of submissions yields each of them.
 
     A folder counts as one submission when it directly holds a source file or an
     ``answers.yaml``; otherwise each entry inside is considered.  Anything that is
-    not a submission is listed in ``ignored`` with the reason, never fatal.
+    not a submission is listed in ``ignored`` with the reason, never fatal.  The
+    output folder ``out`` is never a submission (``grade . --out out`` would
+    otherwise grade its own feedback PDFs as a report on the second run).
     """
     found: list[Path] = []
     ignored: list[str] = []
+    skip = out.resolve() if out is not None else None
     for path in paths:
-        if not path.exists():
+        if skip is not None and path.resolve() == skip:
+            ignored.append(f"{path}: the output folder, not a submission")
+        elif not path.exists():
             ignored.append(f"{path}: does not exist")
         elif is_submission(path):
             found.append(path)
@@ -425,7 +430,9 @@ def discover(paths: list[Path]) -> Discovery:
             for entry in sorted(path.iterdir()):
                 if entry.name.startswith("."):
                     continue
-                if is_submission(entry) or _is_student_folder(entry):
+                if skip is not None and entry.resolve() == skip:
+                    ignored.append(f"{entry}: the output folder, not a submission")
+                elif is_submission(entry) or _is_student_folder(entry):
                     found.append(entry)
                 else:
                     ignored.append(f"{entry}: not a submission (.py, .ipynb or a folder of one)")

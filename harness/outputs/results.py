@@ -322,8 +322,10 @@ def gradebook_rows(results: Iterable[dict[str, Any]], question_ids: list[str]) -
                 f"{float(meta.get('max_score', 0)):g}",
                 *(f"{by_id.get(q, 0):g}" for q in question_ids),
                 str(meta.get("status", "")),
-                "; ".join(
-                    f"{f.get('question')}: {f.get('kind')}" for f in meta.get("flags") or [] if isinstance(f, dict)
+                "; ".join(  # a kind once per question: its evidence (pages, paper) is in results.json
+                    dict.fromkeys(
+                        f"{f.get('question')}: {f.get('kind')}" for f in meta.get("flags") or [] if isinstance(f, dict)
+                    )
                 ),
                 review_column(r),
             ]

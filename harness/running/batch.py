@@ -273,7 +273,7 @@ def grade_paths(
     """
     sandboxes = list(sandboxes or [])
     started = time.monotonic()
-    found = Discovery(tuple(p for p in paths if p.exists())) if single else discover(paths)
+    found = Discovery(tuple(p for p in paths if p.exists())) if single else discover(paths, out)
     for entry in found.ignored:
         log(f"skipped {entry}")
     with output_lock(out):

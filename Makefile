@@ -26,8 +26,14 @@ demo: install
 	$(BIN)/labgrade grade $(filter-out submissions/hostile,$(wildcard submissions/*)) --out $(OUT)
 	@echo "results: $(OUT)/<name>/results.json, gradebook: $(OUT)/gradebook.csv"
 
+# mypy cannot follow the editable install's mapping of harness/ -> labgrade.harness, so it
+# reads a tree of links with the installed shape (.typecheck/labgrade/{harness,reference}).
 lint: install
 	$(BIN)/ruff check harness reference labgrade tests
+	@mkdir -p .typecheck/labgrade
+	@ln -sfn ../../labgrade/__init__.py .typecheck/labgrade/__init__.py
+	@ln -sfn ../../harness .typecheck/labgrade/harness
+	@ln -sfn ../../reference .typecheck/labgrade/reference
 	$(BIN)/mypy
 
 test: install lint docs
@@ -53,4 +59,4 @@ bench: install
 	$(BIN)/labgrade bench
 
 clean:
-	rm -rf $(OUT) site .labgrade-cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(OUT) site .typecheck .labgrade-cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """The ``labgrade`` command: thin click commands over the Python API.
 
-Every command turns a :class:`~harness.errors.UserError` into one line on stderr
+Every command turns a :class:`~labgrade.harness.errors.UserError` into one line on stderr
 and exit code 2; anything else is our bug: a traceback and exit code 3.
 """
 
@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 
 import click
 
-from harness import __version__
-from harness.errors import ExitCode, UserError
-from harness.inputs.config import DEVICE_CHOICES, Config, load_config
-from harness.inputs.spec import load_spec
+from labgrade.harness import __version__
+from labgrade.harness.errors import ExitCode, UserError
+from labgrade.harness.inputs.config import DEVICE_CHOICES, Config, load_config
+from labgrade.harness.inputs.spec import load_spec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -100,7 +100,7 @@ def spec() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path), required=True)
 def spec_check(paths: tuple[Path, ...]) -> None:
     """Validate each SPEC (a file, or a shipped lab's name such as lab1) and list its questions; exit 2 if invalid."""
-    from harness.inputs.assets import resolve_spec
+    from labgrade.harness.inputs.assets import resolve_spec
 
     failed = False
     for path in paths:
@@ -133,8 +133,8 @@ def reference_build(config_file: Path | None, force: bool, **options: Any) -> No
     hash, data hashes, seeds, reference code) equals the current one; otherwise it
     is rebuilt automatically.
     """
-    from reference.expectations import load_datasets, load_expectations, resolve_devices
-    from reference.summary import summarise
+    from labgrade.reference.expectations import load_datasets, load_expectations, resolve_devices
+    from labgrade.reference.summary import summarise
 
     config = _config(config_file, **options)
     lab = load_spec(config.spec)
@@ -160,10 +160,10 @@ def reference_build(config_file: Path | None, force: bool, **options: Any) -> No
 @click.option("--dask/--no-dask", default=True, show_default=True, help="Also time the Dask path on a LocalCluster.")
 def bench(epochs: int, seeds: int, submissions: int, dask: bool) -> None:
     """Measure speed against baselines, side by side, and print the ratios."""
-    from harness.bench.runs import bench_check, bench_reference, format_check, format_rows
+    from labgrade.harness.bench.runs import bench_check, bench_reference, format_check, format_rows
 
     root = Path(__file__).resolve().parent.parent
-    from harness.bench.suggestions import bench_suggestions, format_suggestions
+    from labgrade.harness.bench.suggestions import bench_suggestions, format_suggestions
 
     click.echo(
         format_suggestions(
@@ -172,7 +172,7 @@ def bench(epochs: int, seeds: int, submissions: int, dask: bool) -> None:
     )
     correct = root / "submissions" / "correct.py"
     click.echo(format_check(bench_check(correct, 5, _log)))
-    from harness.bench.runs import bench_grade, format_grade
+    from labgrade.harness.bench.runs import bench_grade, format_grade
 
     click.echo(format_grade(bench_grade(correct, (1, 6), 5, _log)))
     rows = bench_reference(epochs, seeds, _log)
@@ -187,10 +187,10 @@ def _bench_class(submissions: int, dask: bool) -> None:
 
     import torch
 
-    from harness.bench.classgen import generate_class
-    from harness.bench.pages import bench_pages, format_pages
-    from harness.bench.runs import bench_batch, format_batch, fresh_interpreter_seconds
-    from harness.bench.similarity import bench_similarity, format_similarity
+    from labgrade.harness.bench.classgen import generate_class
+    from labgrade.harness.bench.pages import bench_pages, format_pages
+    from labgrade.harness.bench.runs import bench_batch, format_batch, fresh_interpreter_seconds
+    from labgrade.harness.bench.similarity import bench_similarity, format_similarity
 
     torch.set_num_threads(1)  # workers are forked from this process
     baseline = fresh_interpreter_seconds()
@@ -219,7 +219,7 @@ def _bench_class(submissions: int, dask: bool) -> None:
 
 def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:
     """Load the spec, its datasets and the expectations (shipped, cached, or built now)."""
-    from harness.inputs.lab import load_lab
+    from labgrade.harness.inputs.lab import load_lab
 
     return load_lab(config, log)
 
@@ -263,8 +263,8 @@ def grade(
     Submissions whose results are already up to date (same content, spec, reference and
     harness) are skipped, so an interrupted batch resumes where it stopped.
     """
-    from harness.inputs.submission import discover
-    from harness.untrusted.launch import launch_zygote
+    from labgrade.harness.inputs.submission import discover
+    from labgrade.harness.untrusted.launch import launch_zygote
 
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:  # a typo must not look like success in a script: nothing starts, nothing is written
@@ -280,10 +280,10 @@ def grade(
     launched = [] if dask_scheduler else [launch_zygote() for _ in range(count)]
     import torch
 
-    from harness.judging.grading import GradingOptions
-    from harness.running.batch import grade_paths
-    from harness.untrusted.confine import make_undumpable
-    from harness.untrusted.sandbox import Sandbox
+    from labgrade.harness.judging.grading import GradingOptions
+    from labgrade.harness.running.batch import grade_paths
+    from labgrade.harness.untrusted.confine import make_undumpable
+    from labgrade.harness.untrusted.sandbox import Sandbox
 
     torch.set_num_threads(1)  # before any torch op: workers are forked from this process
     sandboxes = [Sandbox(None, required=not unconfined).adopt(z) for z in launched]
@@ -335,8 +335,8 @@ def grade(
 
 
 def _render_reports(results: list[Path], out: Path | None) -> None:
-    from harness.outputs.report import write_many
-    from harness.outputs.summary import write_summary
+    from labgrade.harness.outputs.report import write_many
+    from labgrade.harness.outputs.summary import write_summary
 
     _log(f"rendering {len(results)} feedback PDF(s)")
     write_many(results)
@@ -360,13 +360,13 @@ def report(paths: tuple[Path, ...], spec: Path | None) -> None:
             found = sorted(path.glob("*/results.json"))
             if not found:
                 raise UserError(f"{path}: no */results.json in this folder")
-            from harness.review.apply import write_reviewed
+            from labgrade.harness.review.apply import write_reviewed
 
             applied = write_reviewed(path, _review_spec(spec))
             _log(f"review: {applied.reviewed} part(s) marked, {applied.pending} pending, {applied.again} to re-review")
             _render_reports(found, path)
         else:
-            from harness.outputs.report import write_feedback
+            from labgrade.harness.outputs.report import write_feedback
 
             click.echo(str(write_feedback(path)))
 
@@ -399,12 +399,12 @@ def review_serve(out: Path, port: int, grader: str | None, rubric_diff: bool, sp
     if not any(out.glob("*/results.json")):
         raise UserError(f"{out}: no */results.json here (grade the class into it first)")
     if rubric_diff:
-        from harness.review.exchange import rubric_diff as diff
+        from labgrade.harness.review.exchange import rubric_diff as diff
 
         lines = diff(out, lab)
         click.echo("\n".join(lines) if lines else "no mark changes under the current rubric")
         return
-    from harness.review.serve import serve
+    from labgrade.harness.review.serve import serve
 
     serve(out, lab, port, grader or os.environ.get("USER") or "grader", _log)
 
@@ -414,7 +414,7 @@ def review_serve(out: Path, port: int, grader: str | None, rubric_diff: bool, sp
 @click.argument("csv_path", type=click.Path(path_type=Path, dir_okay=False))
 def review_export(out: Path, csv_path: Path) -> None:
     """Write every current mark of OUT to a CSV (question, submission, items, adjustment, comment, grader)."""
-    from harness.review.exchange import export_csv
+    from labgrade.harness.review.exchange import export_csv
 
     click.echo(f"{export_csv(out, csv_path)} mark(s) written to {csv_path}")
 
@@ -425,7 +425,7 @@ def review_export(out: Path, csv_path: Path) -> None:
 @_spec_option
 def review_import(out: Path, csv_path: Path, spec: Path | None) -> None:
     """Save the marks of a CSV into OUT's review log: every row checked first, all or nothing."""
-    from harness.review.exchange import import_csv
+    from labgrade.harness.review.exchange import import_csv
 
     changed = import_csv(out, csv_path, _review_spec(spec))
     click.echo(f"{changed} mark(s) saved from {csv_path}; run `labgrade report {out}` to write them out")
@@ -436,7 +436,7 @@ def review_import(out: Path, csv_path: Path, spec: Path | None) -> None:
 @data_options
 def gradescope_bundle(zip_path: Path, config_file: Path | None, **options: Any) -> None:
     """Write a Gradescope autograder zip (setup.sh, run_autograder, labgrade, spec, reference cache)."""
-    from harness.outputs.gradescope import build_bundle
+    from labgrade.harness.outputs.gradescope import build_bundle
 
     click.echo(str(build_bundle(zip_path, _config(config_file, **options))))
 
@@ -447,15 +447,15 @@ def gradescope_bundle(zip_path: Path, config_file: Path | None, **options: Any) 
 @data_options
 def check(path: Path, seed: int, config_file: Path | None, **options: Any) -> None:
     """Self-check one submission before handing it in: visible checks, with hints. Exit 0 when all pass."""
-    from harness.inputs.submission import is_submission, load_submission
+    from labgrade.harness.inputs.submission import is_submission, load_submission
 
     if not is_submission(path):
         raise UserError(f"{path}: not a submission (.py, .ipynb, or a folder holding one)")
     config = _config(config_file, **options)
-    from harness.untrusted.launch import launch_zygote
+    from labgrade.harness.untrusted.launch import launch_zygote
 
     launched = launch_zygote()  # before this process imports torch: the two start-ups overlap
-    from harness.selfcheck import self_check
+    from labgrade.harness.selfcheck import self_check
 
     report = self_check(lambda spec: load_submission(path, spec), config, seed, log=_log, launched=launched)
     click.echo(report.check_text())

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.errors import UserError
-from harness.inputs.spec import Spec
-from harness.inputs.submission import Submission
-from harness.outputs.results import GradeReport
+from labgrade.harness.errors import UserError
+from labgrade.harness.inputs.spec import Spec
+from labgrade.harness.inputs.submission import Submission
+from labgrade.harness.outputs.results import GradeReport
 
 
 def _ipython() -> Any | None:
@@ -46,7 +46,7 @@ def script_cells() -> list[tuple[str, str]]:
 
 
 def _render_html(report: GradeReport) -> str:
-    from harness.outputs.templating import environment
+    from labgrade.harness.outputs.templating import environment
 
     return environment().get_template("check.html.j2").render(report=report)
 
@@ -69,9 +69,9 @@ def check(
     Returns:
         The graded report: ``.score``, ``.questions`` with their feedback.
     """
-    from harness.inputs.config import load_config
-    from harness.inputs.submission import submission_from_cells
-    from harness.selfcheck import self_check
+    from labgrade.harness.inputs.config import load_config
+    from labgrade.harness.inputs.submission import submission_from_cells
+    from labgrade.harness.selfcheck import self_check
 
     shell = _ipython()
     config = load_config(None, spec=Path(spec) if spec is not None else None)

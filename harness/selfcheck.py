@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from harness.inputs.config import Config
-from harness.inputs.lab import load_lab
-from harness.inputs.spec import Spec
-from harness.inputs.submission import Submission
-from harness.judging.grading import GradingOptions, grade_submission
-from harness.outputs.results import GradeReport
-from harness.untrusted.launch import Launched
-from harness.untrusted.sandbox import Sandbox
+from labgrade.harness.inputs.config import Config
+from labgrade.harness.inputs.lab import load_lab
+from labgrade.harness.inputs.spec import Spec
+from labgrade.harness.inputs.submission import Submission
+from labgrade.harness.judging.grading import GradingOptions, grade_submission
+from labgrade.harness.outputs.results import GradeReport
+from labgrade.harness.untrusted.launch import Launched
+from labgrade.harness.untrusted.sandbox import Sandbox
 
 
 def self_check(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
-from harness.inputs.spec import BandSpec
+from labgrade.harness.inputs.spec import BandSpec
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def derive_band(
     bound: float | None = None,
     device: str = "cpu",
 ) -> Band:
-    """Derive a band from ``samples`` (seeds first) following :mod:`this module's <reference.bands>` rule.
+    """Derive a band from ``samples`` (seeds first) following :mod:`this module's <labgrade.reference.bands>` rule.
 
     Args:
         samples: shape (seeds, *quantity_shape), float.

@@ -19,8 +19,8 @@ from typing import Any
 
 import torch
 
-from harness.atomic import atomic_write
-from reference.experiments import Distribution
+from labgrade.harness.atomic import atomic_write
+from labgrade.reference.experiments import Distribution
 
 CACHE_FORMAT = 1
 

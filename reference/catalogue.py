@@ -1,7 +1,7 @@
 """What the reference can compute, as data: algorithm names and the arguments they take.
 
 Kept free of torch so that validating a spec stays instant.  The spec loader
-checks every experiment against this table; :mod:`reference.experiments` holds
+checks every experiment against this table; :mod:`labgrade.reference.experiments` holds
 the code behind each name.  Argument kinds: ``matrix`` and ``mask`` name a
 matrix input of the spec, ``ratings``/``titles`` a dataset input, ``int`` and
 ``str`` are literal values.
@@ -47,7 +47,7 @@ ALGORITHMS: dict[str, AlgorithmInfo] = {
     ),
 }
 
-#: Mathematical lower bounds a band may be clipped to (see :mod:`reference.bands`).
+#: Mathematical lower bounds a band may be clipped to (see :mod:`labgrade.reference.bands`).
 #: ``zero``: a squared error is never negative (any quantity).
 #: ``eckart_young``: no rank-r factorisation of A has a loss below the sum of the
 #: squared singular values after the r-th (it applies to an experiment's ``loss``).

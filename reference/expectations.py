@@ -20,16 +20,16 @@ from pathlib import Path
 
 import torch
 
-from harness import __version__
-from harness.errors import UserError
-from harness.inputs.assets import user_cache_dir
-from harness.inputs.spec import BandSpec, Spec
-from reference.bands import Band, derive_band, union
-from reference.cache import Provenance, read_cache, reference_code_hash, save_cache
-from reference.catalogue import ALGORITHMS
-from reference.experiments import Datasets, Distribution, run_experiment
-from reference.ratings import load_ratings
-from reference.titles import load_titles
+from labgrade.harness import __version__
+from labgrade.harness.errors import UserError
+from labgrade.harness.inputs.assets import user_cache_dir
+from labgrade.harness.inputs.spec import BandSpec, Spec
+from labgrade.reference.bands import Band, derive_band, union
+from labgrade.reference.cache import Provenance, read_cache, reference_code_hash, save_cache
+from labgrade.reference.catalogue import ALGORITHMS
+from labgrade.reference.experiments import Datasets, Distribution, run_experiment
+from labgrade.reference.ratings import load_ratings
+from labgrade.reference.titles import load_titles
 
 Log = Callable[[str], None]
 

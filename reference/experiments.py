@@ -14,17 +14,17 @@ from typing import Any
 
 import torch
 
-from harness.inputs.spec import ExperimentSpec, Spec
-from reference.algorithms import (
+from labgrade.harness.inputs.spec import ExperimentSpec, Spec
+from labgrade.reference.algorithms import (
     eckart_young_bound,
     gd_factorise_masked,
     reconstruction_loss,
     sgd_factorise_seeds,
     truncated_svd,
 )
-from reference.catalogue import ALGORITHMS
-from reference.ratings import Ratings
-from reference.titles import Titles
+from labgrade.reference.catalogue import ALGORITHMS
+from labgrade.reference.ratings import Ratings
+from labgrade.reference.titles import Titles
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _netflix(spec: Spec, exp: ExperimentSpec, data: Datasets, device: str) -> di
     rank = int(exp.args["rank"])
     A, M = data.ratings.tensor, data.ratings.mask
     if device == "cpu":
-        from reference.fast_gd import gd_factorise_masked_fast, to_csr  # numba: imported only to build
+        from labgrade.reference.fast_gd import gd_factorise_masked_fast, to_csr  # numba: imported only to build
 
         fast = gd_factorise_masked_fast(to_csr(A, M), rank, range(exp.seeds))
         U, V, sse = fast.U.double(), fast.V.double(), fast.sse

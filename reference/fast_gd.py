@@ -37,7 +37,7 @@ import numba
 import numpy as np
 import torch
 
-from reference.algorithms import initial_factors
+from labgrade.reference.algorithms import initial_factors
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import torch
 
-from harness.errors import DataError
-from reference.synthetic import SHAPE, SYNTHETIC_SEED, synthetic_ratings
+from labgrade.harness.errors import DataError
+from labgrade.reference.synthetic import SHAPE, SYNTHETIC_SEED, synthetic_ratings
 
 
 @dataclass(frozen=True)

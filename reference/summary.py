@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from harness.inputs.spec import BandSpec, Spec
-from reference.expectations import Expectations
-from reference.experiments import Datasets
+from labgrade.harness.inputs.spec import BandSpec, Spec
+from labgrade.reference.expectations import Expectations
+from labgrade.reference.experiments import Datasets
 
 
 def _fmt(t: torch.Tensor) -> str:

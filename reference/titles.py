@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from harness.errors import DataError
-from harness.inputs.textfile import read_user_text
+from labgrade.harness.errors import DataError
+from labgrade.harness.inputs.textfile import read_user_text
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Titles:
 
 def default_titles_path() -> Path:
     """The ``titles.csv`` shipped with labgrade (the lab's real file)."""
-    return Path(str(resources.files("reference") / "data" / "titles.csv"))
+    return Path(str(resources.files("labgrade.reference") / "data" / "titles.csv"))
 
 
 def load_titles(path: Path | None = None) -> Titles:

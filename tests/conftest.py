@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.cli import main
+from labgrade.harness.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = Path(__file__).resolve().parent / "files"
@@ -62,7 +62,7 @@ def write_titles(path: Path, names: list[str]) -> Path:
 @pytest.fixture
 def tiny_netflix(tmp_path: Path) -> tuple[Path, Path]:
     """A 30 x 200 ratings file and a titles file with "A Beautiful Mind" on row 7."""
-    from reference.synthetic import synthetic_ratings
+    from labgrade.reference.synthetic import synthetic_ratings
 
     names = [f"Movie {i}" for i in range(30)]
     names[7] = "A Beautiful Mind"
@@ -79,8 +79,8 @@ CACHE_DIR = ROOT / ".labgrade-cache"  # shared with `make demo`; rebuilt only wh
 @pytest.fixture(scope="session")
 def lab():
     """The lab spec and its expectations (synthetic ratings), as `labgrade grade` loads them."""
-    from harness.inputs.spec import load_spec
-    from reference.expectations import load_datasets, load_expectations
+    from labgrade.harness.inputs.spec import load_spec
+    from labgrade.reference.expectations import load_datasets, load_expectations
 
     spec = load_spec(LAB_SPEC)
     data = load_datasets(spec, None, None)
@@ -92,7 +92,7 @@ def fast_limits_spec(lab):
     """The lab spec with short limits, so limit tests take seconds, not minutes."""
     from dataclasses import replace
 
-    from harness.inputs.spec import Limits
+    from labgrade.harness.inputs.spec import Limits
 
     spec, _ = lab
     limits = Limits(time_per_call_s=3, cpu_per_call_s=2, memory_mib=768, processes=16, output_bytes=4096)
@@ -101,7 +101,7 @@ def fast_limits_spec(lab):
 
 @pytest.fixture(scope="session")
 def sandbox(fast_limits_spec):
-    from harness.untrusted.sandbox import Sandbox
+    from labgrade.harness.untrusted.sandbox import Sandbox
 
     box = Sandbox(fast_limits_spec.limits)
     box.start()
@@ -111,8 +111,8 @@ def sandbox(fast_limits_spec):
 
 def grade_file(path: Path, spec, expectations, box, seed: int = 0):
     """Grade one submission file through the same functions `labgrade grade` uses."""
-    from harness.inputs.submission import load_submission
-    from harness.judging.grading import GradingOptions, grade_submission
+    from labgrade.harness.inputs.submission import load_submission
+    from labgrade.harness.judging.grading import GradingOptions, grade_submission
 
     return grade_submission(box, spec, expectations, load_submission(path), GradingOptions(seed=seed))
 

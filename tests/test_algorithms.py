@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reference.algorithms import (
+from labgrade.reference.algorithms import (
     eckart_young_bound,
     gd_factorise_masked,
     initial_factors,

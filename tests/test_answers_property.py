@@ -7,8 +7,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.inputs.submission import Submission
-from harness.judging.grading import GradingOptions, grade_question
+from labgrade.harness.inputs.submission import Submission
+from labgrade.harness.judging.grading import GradingOptions, grade_question
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),

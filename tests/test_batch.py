@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.running.batch import output_lock
+from labgrade.harness.running.batch import output_lock
 from tests.conftest import CACHE_DIR, ROOT, comparable_results
 
 SUBMISSIONS = ROOT / "submissions"
@@ -69,7 +69,7 @@ def _zygotes() -> set[int]:
         if proc.name.isdigit():
             try:
                 cmdline = (proc / "cmdline").read_bytes()
-                if b"harness.untrusted.zygote" in cmdline and sys.executable.encode() in cmdline:
+                if b"labgrade.harness.untrusted.zygote" in cmdline and sys.executable.encode() in cmdline:
                     pids.add(int(proc.name))
             except OSError:
                 continue
@@ -115,8 +115,8 @@ def test_killed_batch_resumes_with_every_submission_graded_once(klass: Path, tmp
 
 def test_prestarted_sandboxes_are_adopted_topped_up_and_all_reaped(klass: Path, tmp_path: Path, lab) -> None:
     """Workers take the sandboxes launched while the reference loaded; fewer than workers are topped up."""
-    from harness.judging.grading import GradingOptions
-    from harness.running.batch import grade_paths, launch_sandboxes
+    from labgrade.harness.judging.grading import GradingOptions
+    from labgrade.harness.running.batch import grade_paths, launch_sandboxes
 
     spec, expectations = lab
     before = _zygotes()
@@ -134,7 +134,7 @@ def test_prestarted_sandboxes_are_adopted_topped_up_and_all_reaped(klass: Path, 
 @pytest.mark.slow
 def test_the_bench_times_grading_a_small_class_against_its_floor() -> None:
     """`make bench` grades N correct submissions and its floor in turn, and a failed run is an error, not a time."""
-    from harness.bench.runs import bench_grade, format_grade
+    from labgrade.harness.bench.runs import bench_grade, format_grade
 
     rows = bench_grade(ROOT / "submissions" / "correct.py", (1, 2), 1, lambda _: None)
     assert [r.count for r in rows] == [1, 2] and all(r.floor_s > 0 and r.grade_s > 0 for r in rows)

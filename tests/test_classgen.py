@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import torch
 
-from harness.bench.classgen import (
+from labgrade.harness.bench.classgen import (
     CORRECT_KINDS,
     HANDOUT,
     LAB_ALGORITHM_KINDS,
@@ -107,7 +107,7 @@ def test_the_same_seed_writes_the_same_files_and_another_seed_other_ones(tmp_pat
 
 def test_the_files_do_not_depend_on_the_interpreters_hash_seed(tmp_path: Path) -> None:
     script = (
-        "import sys; from pathlib import Path; from harness.bench.classgen import generate_class; "
+        "import sys; from pathlib import Path; from labgrade.harness.bench.classgen import generate_class; "
         "generate_class(Path(sys.argv[1]), 40, seed=1)"
     )
     for hash_seed in ("1", "2"):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness import __version__
+from labgrade.harness import __version__
 from tests.conftest import FILES, LAB_SPEC
 
 SHORT = str(FILES / "specs" / "short-lab.yaml")

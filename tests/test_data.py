@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.errors import DataError
-from reference.ratings import load_ratings, validate_ratings
-from reference.synthetic import SHAPE, synthetic_ratings
-from reference.titles import default_titles_path, load_titles
+from labgrade.harness.errors import DataError
+from labgrade.reference.ratings import load_ratings, validate_ratings
+from labgrade.reference.synthetic import SHAPE, synthetic_ratings
+from labgrade.reference.titles import default_titles_path, load_titles
 from tests.conftest import write_titles
 
 

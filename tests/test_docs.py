@@ -48,7 +48,7 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
 
     modules = {}
     for path in [*(ROOT / "harness").rglob("*.py"), *(ROOT / "reference").rglob("*.py")]:
-        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        name = ".".join(("labgrade", *path.relative_to(ROOT).with_suffix("").parts)).removesuffix(".__init__")
         modules[name] = path
     graph = {
         name: {n.module for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ImportFrom)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.inputs.spec import BandSpec, load_spec
-from reference.bands import derive_band, union
-from reference.expectations import (
+from labgrade.harness.inputs.spec import BandSpec, load_spec
+from labgrade.reference.bands import derive_band, union
+from labgrade.reference.expectations import (
     available_devices,
     cache_path,
     load_datasets,
@@ -125,7 +125,7 @@ def test_data_change_rebuilds(tmp_path: Path, tiny_netflix: tuple[Path, Path]) -
 
 def test_netflix_experiment_agrees_with_the_lab_code(tmp_path: Path, tiny_netflix: tuple[Path, Path]) -> None:
     """Is the cached prediction the lab's gd_factorise_masked prediction for row and column 4?"""
-    from reference.algorithms import gd_factorise_masked
+    from labgrade.reference.algorithms import gd_factorise_masked
 
     ratings, titles = tiny_netflix
     exp = _load(FILES / "specs" / "tiny-netflix.yaml", tmp_path, [], ratings=ratings, titles=titles)
@@ -179,7 +179,7 @@ def test_devices() -> None:
     assert available_devices()[0] == "cpu"
     assert resolve_devices("cpu") == ("cpu",)
     if not torch.cuda.is_available():
-        from harness.errors import UserError
+        from labgrade.harness.errors import UserError
 
         with pytest.raises(UserError, match="no CUDA device"):
             resolve_devices("cuda")
@@ -197,7 +197,7 @@ def test_cuda_expectations_are_stored_per_device_and_bands_cover_both(tmp_path: 
 
 def test_shipped_expectations_from_another_torch_are_used_and_said_once(tmp_path: Path, monkeypatch) -> None:
     """Does a student's other torch use the shipped bands, say so, build nothing, and compute twins here?"""
-    import reference.expectations as expectations
+    import labgrade.reference.expectations as expectations
 
     spec = load_spec(LAB_SPEC)
     body = json.loads(expectations.shipped_path(spec).read_text())
@@ -211,7 +211,7 @@ def test_shipped_expectations_from_another_torch_are_used_and_said_once(tmp_path
     assert not found.exact and not (tmp_path / "cache").exists()  # nothing was built
     said = [line for line in log if "another version" in line]
     assert len(said) == 1 and f'torch_version: "2.1.0" -> "{torch.__version__}"' in said[0], log
-    from reference.cache import read_cache
+    from labgrade.reference.cache import read_cache
 
     body["provenance"]["reference_code"] = "0" * 64  # other reference code is never tolerated: it would be rebuilt
     (shipped / "reference-lab1.json").write_text(json.dumps(body))

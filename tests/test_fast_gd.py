@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.bench.runs import rel_diff
-from reference.algorithms import gd_factorise_masked, reconstruction_loss
-from reference.fast_gd import gd_factorise_masked_fast, to_csr
-from reference.synthetic import synthetic_ratings
+from labgrade.harness.bench.runs import rel_diff
+from labgrade.reference.algorithms import gd_factorise_masked, reconstruction_loss
+from labgrade.reference.fast_gd import gd_factorise_masked_fast, to_csr
+from labgrade.reference.synthetic import synthetic_ratings
 
 
 def _dense(A: torch.Tensor, M: torch.Tensor, rank: int, seed: int, epochs: int, lr: float):

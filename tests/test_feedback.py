@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.inputs.submission import extract
-from harness.running.batch import safe_name
+from labgrade.harness.inputs.submission import extract
+from labgrade.harness.running.batch import safe_name
 from tests.conftest import FILES, grade_file
 
 STUDENTS = FILES / "students"

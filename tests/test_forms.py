@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from harness.judging.forms import Returned, describe_recovery, read_factors
+from labgrade.harness.judging.forms import Returned, describe_recovery, read_factors
 
 M, N, R = 3, 4, 2  # m != n, so a swapped pair can be told apart
 

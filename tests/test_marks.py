@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.judging.marks import mark_question
-from harness.outputs.results import CheckOutcome, EssentialOutcome, Flag
+from labgrade.harness.judging.marks import mark_question
+from labgrade.harness.outputs.results import CheckOutcome, EssentialOutcome, Flag
 from tests.conftest import CACHE_DIR, FILES, LAB_SPEC, cli
 
 STUDENTS = FILES / "students"

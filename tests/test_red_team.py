@@ -1,7 +1,7 @@
 """The red-team catalogue: every hostile or broken submission in ``submissions/hostile/`` is contained.
 
 The whole catalogue is graded as one class, with ``--jobs 2`` and a bystander (the
-correct submission) among it, through :func:`harness.running.batch.grade_paths`, the
+correct submission) among it, through :func:`labgrade.harness.running.batch.grade_paths`, the
 function ``labgrade grade`` runs.  Then, for every case: the batch finished, the
 case got a verdict naming what happened (``CATALOGUE``), nothing escaped, the
 bystander's result equals its result graded alone, no file outside the output
@@ -144,7 +144,7 @@ def _sandbox_processes() -> list[str]:
             continue
         if sys.executable not in cmdline:
             continue
-        if "harness.untrusted.zygote" in cmdline or "labgrade-sandbox-" in cwd or "labgrade-zygote-" in cwd:
+        if "labgrade.harness.untrusted.zygote" in cmdline or "labgrade-sandbox-" in cwd or "labgrade-zygote-" in cwd:
             found.append(f"{proc.name}: {cmdline[:80]} (in {cwd})")
     return found
 
@@ -178,8 +178,8 @@ def _listen() -> tuple[socket.socket, list[object], threading.Event]:
 @pytest.fixture(scope="module")
 def red_team(tmp_path_factory, fast_limits_spec, lab) -> RedTeamRun:
     """Grade the catalogue (plus a 50 MB source and a bystander) as one class with two workers."""
-    from harness.judging.grading import GradingOptions
-    from harness.running.batch import grade_paths
+    from labgrade.harness.judging.grading import GradingOptions
+    from labgrade.harness.running.batch import grade_paths
 
     already = set(_sandbox_processes())  # the test session's own sandbox, if one is running
     base = tmp_path_factory.mktemp("red-team")
@@ -227,7 +227,7 @@ def _feedback(results: dict, question: str) -> str:
 
 def test_every_case_in_the_folder_has_an_expected_verdict() -> None:
     """Adding a case means saying what the grader must answer to it."""
-    from harness.running.batch import safe_name
+    from labgrade.harness.running.batch import safe_name
 
     names = {safe_name(p.stem if p.is_file() else p.name) for p in HOSTILE.iterdir()} | {"huge-source"}
     assert names == set(CATALOGUE)
@@ -289,7 +289,7 @@ def test_every_case_gets_a_one_page_feedback_pdf(red_team: RedTeamRun) -> None:
     """Whatever a case printed, raised or was named, its feedback renders on one A4 page."""
     from pypdf import PdfReader
 
-    from harness.outputs.report import write_many
+    from labgrade.harness.outputs.report import write_many
 
     written = write_many(sorted(red_team.out.glob("*/results.json")))
     assert len(written) == len(CATALOGUE) + 1

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from harness.outputs.onepage import AssetFetcher
-from harness.outputs.report import render_html, render_pdf, write_feedback
+from labgrade.harness.outputs.onepage import AssetFetcher
+from labgrade.harness.outputs.report import render_html, render_pdf, write_feedback
 from tests.conftest import CACHE_DIR, ROOT
 
 
@@ -33,7 +33,7 @@ def graded(tmp_path_factory) -> Path:
     import contextlib
     import io
 
-    from harness.cli import main
+    from labgrade.harness.cli import main
 
     out = tmp_path_factory.mktemp("out")
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -143,7 +143,7 @@ def test_pages_embed_the_compact_faces_and_fall_back_for_other_scripts(results: 
     """Two compact faces are embedded; a name in another script still prints, from the installed font."""
     import io
 
-    from harness.outputs.fonts import FACES, font_face_css
+    from labgrade.harness.outputs.fonts import FACES, font_face_css
 
     rules, folder = font_face_css(tmp_path / "fonts")
     assert folder is not None and rules.count("@font-face") == len(FACES) == 2
@@ -185,7 +185,7 @@ def test_the_fetcher_refuses_everything_but_template_assets() -> None:
         '<img src="http://127.0.0.1:9/x.png"><link rel="stylesheet" href="file:///etc/hostname">'
         '<img src="../pyproject.toml"><p>ok</p>'
     )
-    from harness.outputs.onepage import TEMPLATES
+    from labgrade.harness.outputs.onepage import TEMPLATES
 
     HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher).write_pdf()
     refused = " ".join(fetcher.refused)
@@ -195,7 +195,7 @@ def test_the_fetcher_refuses_everything_but_template_assets() -> None:
 
 
 def test_write_feedback_rejects_what_is_not_results(tmp_path: Path) -> None:
-    from harness.errors import UserError
+    from labgrade.harness.errors import UserError
 
     bad = tmp_path / "results.json"
     bad.write_text("{not json")
@@ -212,7 +212,7 @@ def test_the_class_overview_leads_with_what_to_read_first_at_15_and_200(results:
     The same syntax error on different lines is one reason; similar pairs (from
     ``similarity.csv``) are listed first after flags, each on its own row.
     """
-    from harness.outputs.summary import load_results, similar_pairs, summarise, summary_context, write_summary
+    from labgrade.harness.outputs.summary import load_results, similar_pairs, summarise, summary_context, write_summary
 
     for count in (15, 200):
         out = tmp_path / str(count)

@@ -150,9 +150,9 @@ def test_a_500_page_pdf_is_read_up_to_its_limit_and_graded(graded: Path) -> None
 
 
 def test_answers_yaml_beside_a_report_overrides_what_it_names(tmp_path: Path) -> None:
-    from harness.inputs.config import load_config
-    from harness.inputs.spec import load_spec
-    from harness.inputs.submission import load_submission
+    from labgrade.harness.inputs.config import load_config
+    from labgrade.harness.inputs.spec import load_spec
+    from labgrade.harness.inputs.submission import load_submission
 
     folder = tmp_path / "alice"
     folder.mkdir()

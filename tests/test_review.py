@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from harness.inputs.spec import load_spec
-from harness.review.server import make_app
+from labgrade.harness.inputs.spec import load_spec
+from labgrade.harness.review.server import make_app
 from tests.conftest import CACHE_DIR, FILES, LAB_SPEC, ROOT, cli
 
 REVIEW = FILES / "review"
@@ -224,15 +224,15 @@ def test_a_review_survives_kill_9_of_the_server_mid_save(out: Path) -> None:
 _SERVE = """
 import sys, uvicorn
 from pathlib import Path
-from harness.inputs.spec import load_spec
-from harness.review.server import make_app
+from labgrade.harness.inputs.spec import load_spec
+from labgrade.harness.review.server import make_app
 out, spec, port = Path(sys.argv[1]), load_spec(sys.argv[2]), int(sys.argv[3])
 uvicorn.run(make_app(out, spec, "tok"), host="127.0.0.1", port=port, log_level="warning")
 """
 
 
 def _free_port() -> int:
-    from harness.review.serve import free_port
+    from labgrade.harness.review.serve import free_port
 
     return free_port()
 
@@ -249,7 +249,7 @@ def _wait(url: str) -> None:
 
 def test_the_suggestions_are_measured_against_a_careful_graders_marks() -> None:
     """The labelled explanations (right, wrong, half-right, empty, hostile) give each item's agreement."""
-    from harness.bench.suggestions import bench_suggestions, format_suggestions
+    from labgrade.harness.bench.suggestions import bench_suggestions, format_suggestions
 
     rows = bench_suggestions(FILES / "explanations" / "labelled.yaml", load_spec(LAB_SPEC))
     assert [(r.question, r.item) for r in rows] == [("2.1", "compares"), ("2.1", "explains"),

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.inputs.spec import load_spec
-from harness.review.serve import free_port
-from harness.review.server import make_app
+from labgrade.harness.inputs.spec import load_spec
+from labgrade.harness.review.serve import free_port
+from labgrade.harness.review.server import make_app
 from tests.conftest import CACHE_DIR, FILES, LAB_SPEC, ROOT, cli
 
 CHROMIUM = os.environ.get("LABGRADE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

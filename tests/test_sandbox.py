@@ -26,8 +26,8 @@ def _feedback(report, question: str = "1.1") -> str:
 
 
 def _observations(box, spec, path: Path, question: str = "1.1"):
-    from harness.inputs.submission import load_submission
-    from harness.judging.observe import observe_function
+    from labgrade.harness.inputs.submission import load_submission
+    from labgrade.harness.judging.observe import observe_function
 
     q = spec.question(question)
     return observe_function(box, spec, q, load_submission(path), 0)
@@ -234,8 +234,8 @@ def test_a_normal_submission_gets_the_same_result_beside_hostile_ones(sandbox, f
 
 def test_grading_refuses_a_machine_that_cannot_confine() -> None:
     """A missing layer stops `grade` with its name and the way out; `check` goes on."""
-    from harness.errors import UserError
-    from harness.untrusted.sandbox import require_confinement
+    from labgrade.harness.errors import UserError
+    from labgrade.harness.untrusted.sandbox import require_confinement
 
     layers = {"namespaces": "ok", "capabilities": "ok", "landlock": "Landlock: not supported by this kernel"}
     with pytest.raises(UserError, match=r"landlock: Landlock: not supported by this kernel.*--unconfined"):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench.classgen import generate_class
-from harness.inputs.spec import load_spec
-from harness.inputs.submission import load_submission
-from harness.running.similar import class_sources, compare
+from labgrade.harness.bench.classgen import generate_class
+from labgrade.harness.inputs.spec import load_spec
+from labgrade.harness.inputs.submission import load_submission
+from labgrade.harness.running.similar import class_sources, compare
 from tests.conftest import CACHE_DIR, FILES, LAB_SPEC
 
 SIMILAR = FILES / "similarity"
@@ -35,7 +35,7 @@ def test_the_bench_class_copies_are_found_and_no_independent_pair_is_flagged(tmp
 
 
 def _grade(args: list[str]) -> str:
-    from harness.cli import main
+    from labgrade.harness.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -73,7 +73,7 @@ def test_grade_writes_the_pairs_with_their_lines(graded: Path) -> None:
 
 
 def test_similar_pairs_lead_the_class_summary(graded: Path) -> None:
-    from harness.outputs.summary import write_summary
+    from labgrade.harness.outputs.summary import write_summary
 
     written = write_summary(graded)
     assert written is not None
@@ -83,7 +83,7 @@ def test_similar_pairs_lead_the_class_summary(graded: Path) -> None:
 
 
 def test_compare_with_must_name_a_folder(tmp_path: Path) -> None:
-    from harness.cli import main
+    from labgrade.harness.cli import main
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):

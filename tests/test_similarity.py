@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.judging import similarity
-from harness.judging.similarity import Pair, SimilarityReport, Source, find_similar
-from harness.outputs.similarity_report import similarity_csv, write_similarity
+from labgrade.harness.judging import similarity
+from labgrade.harness.judging.similarity import Pair, SimilarityReport, Source, find_similar
+from labgrade.harness.outputs.similarity_report import similarity_csv, write_similarity
 from tests.conftest import FILES
 
 HERE = FILES / "similarity"
@@ -295,7 +295,7 @@ def test_write_similarity_writes_a_csv_and_an_offline_html(tmp_path):
 
 
 def test_side_by_side_views_are_capped(tmp_path, monkeypatch):
-    from harness.outputs import similarity_report
+    from labgrade.harness.outputs import similarity_report
 
     monkeypatch.setattr(similarity_report, "SIDE_BY_SIDE", 1)
     class_ = [*the_class(), Source("bob-copy", source("bob").text)]

@@ -10,10 +10,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.errors import SpecError, UserError
-from harness.inputs.schema import ESSENTIALS, FLAGS
-from harness.inputs.spec import BandSpec, load_spec, validate_spec
-from harness.inputs.yamlsource import parse_yaml
+from labgrade.harness.errors import SpecError, UserError
+from labgrade.harness.inputs.schema import ESSENTIALS, FLAGS
+from labgrade.harness.inputs.spec import BandSpec, load_spec, validate_spec
+from labgrade.harness.inputs.yamlsource import parse_yaml
 from tests.conftest import FILES, LAB_SPEC
 
 BAD = FILES / "specs" / "bad"
@@ -80,8 +80,8 @@ def test_lab1_states_the_instructors_rubrics() -> None:
 
 def test_every_schema_name_has_its_judge() -> None:
     """Does every essential and flag the schema accepts have the code that judges it, and no more?"""
-    from harness.judging.essentials import ESSENTIALS as JUDGES
-    from harness.judging.flags import FLAG_DETECTORS, REPORT_DETECTORS
+    from labgrade.harness.judging.essentials import ESSENTIALS as JUDGES
+    from labgrade.harness.judging.flags import FLAG_DETECTORS, REPORT_DETECTORS
 
     assert tuple(JUDGES) == ESSENTIALS
     assert (*FLAG_DETECTORS, *REPORT_DETECTORS) == FLAGS

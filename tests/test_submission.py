@@ -9,8 +9,8 @@ import nbformat
 import pytest
 import torch
 
-from harness.inputs.submission import discover, extract, is_submission, load_submission
-from harness.untrusted.wire import WireError, decode, encode
+from labgrade.harness.inputs.submission import discover, extract, is_submission, load_submission
+from labgrade.harness.untrusted.wire import WireError, decode, encode
 
 
 def test_extract_keeps_definitions_on_their_lines() -> None:
@@ -160,7 +160,7 @@ def test_what_cannot_be_read_is_a_problem_of_that_submission_not_a_crash(tmp_pat
 
 
 def test_names_differing_only_in_case_get_distinct_output_folders(tmp_path: Path) -> None:
-    from harness.running.batch import unique_names
+    from labgrade.harness.running.batch import unique_names
 
     (tmp_path / "Alice.py").write_text("")
     (tmp_path / "alice.py").write_text("")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import syscheck
+from labgrade.harness import syscheck
 
 
 def test_passes_on_this_machine() -> None:

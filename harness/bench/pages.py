@@ -17,12 +17,13 @@ import html
 import json
 import resource
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+
+from labgrade.harness.bench import LABGRADE
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,12 @@ def bench_pages(out: Path, log: Callable[[str], None], sample: int = 40) -> Page
     """Time ``labgrade report out`` (all of it) and plain pages of the same text (a sample of ``sample`` reports)."""
     from weasyprint import HTML
 
-    from harness.outputs.report import render_html, render_pdf
+    from labgrade.harness.outputs.report import render_html, render_pdf
 
     paths = sorted(out.glob("*/results.json"))
     log(f"bench: labgrade report on {len(paths)} results (a fresh process, all cores)")
     before = _children_cpu()
-    command = [sys.executable, "-c", "from harness.cli import entry_point; entry_point()", "report", str(out)]
+    command = [*LABGRADE, "report", str(out)]
     subprocess.run(command, check=True, capture_output=True)
     report_cpu = (_children_cpu() - before) / len(paths)
     step = max(1, len(paths) // sample)

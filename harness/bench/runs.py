@@ -18,9 +18,10 @@ from typing import TypeVar
 
 import torch
 
-from reference.algorithms import gd_factorise_masked
-from reference.fast_gd import FastResult, gd_factorise_masked_fast, to_csr
-from reference.synthetic import synthetic_ratings
+from labgrade.harness.bench import LABGRADE
+from labgrade.reference.algorithms import gd_factorise_masked
+from labgrade.reference.fast_gd import FastResult, gd_factorise_masked_fast, to_csr
+from labgrade.reference.synthetic import synthetic_ratings
 
 T = TypeVar("T")
 
@@ -149,7 +150,7 @@ def bench_check(source: Path, repeats: int, log: Callable[[str], None]) -> Check
         log(f"bench: the floor (python, import torch, each function once), {repeats} runs")
         floor, _ = _median_run([sys.executable, "floor.py", "lab1.py"], folder, repeats)
         log(f"bench: labgrade check lab1.py, {repeats} runs")
-        check = [sys.executable, "-c", "from harness.cli import entry_point; entry_point()", "check", "lab1.py"]
+        check = [*LABGRADE, "check", "lab1.py"]
         seconds, output = _median_run(check, folder, repeats)
     return CheckBench(floor, seconds, output)
 
@@ -191,7 +192,7 @@ def bench_grade(source: Path, counts: tuple[int, ...], repeats: int, log: Callab
                 shutil.copy(source, folder / "subs" / f"s{i:03d}.py")
             (folder / "floor.py").write_text(_FLOOR.format(calls=calls * count))
             floor = [sys.executable, "floor.py", str(source)]
-            grade = [sys.executable, "-c", "from harness.cli import entry_point; entry_point()", "grade", "subs",
+            grade = [*LABGRADE, "grade", "subs",
                      "--out", "out", "--no-pdf", "--jobs", "1", "--force"]  # fmt: skip
             log(f"bench: labgrade grade of {count} submission(s) and its floor, {repeats} runs each, in turn")
             times: dict[str, list[float]] = {"floor": [], "grade": []}
@@ -217,8 +218,8 @@ def format_grade(rows: list[GradeBench]) -> str:
 
 def _lab_calls() -> list[tuple[str, list[object]]]:
     """The lab's function calls with its arguments, as plain data (for a floor script)."""
-    from harness.inputs.config import load_config
-    from harness.inputs.spec import load_spec
+    from labgrade.harness.inputs.config import load_config
+    from labgrade.harness.inputs.spec import load_spec
 
     spec = load_spec(load_config(None).spec)
     calls: list[tuple[str, list[object]]] = []
@@ -336,10 +337,10 @@ def bench_batch(
     """
     import json
 
-    from harness.inputs.config import load_config
-    from harness.inputs.lab import load_lab
-    from harness.judging.grading import GradingOptions
-    from harness.running.batch import grade_paths, launch_sandboxes
+    from labgrade.harness.inputs.config import load_config
+    from labgrade.harness.inputs.lab import load_lab
+    from labgrade.harness.judging.grading import GradingOptions
+    from labgrade.harness.running.batch import grade_paths, launch_sandboxes
 
     setup_started = time.perf_counter()
     sandboxes = [] if dask_scheduler else launch_sandboxes(jobs, required=True)  # as `labgrade grade` does

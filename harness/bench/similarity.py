@@ -1,9 +1,9 @@
 """``make bench``, similarity: the pass's time on the generated class, and whether it finds what was planted.
 
-The generated class (:mod:`harness.bench.classgen`) knows who copied whom, so
+The generated class (:mod:`labgrade.harness.bench.classgen`) knows who copied whom, so
 the pass is scored as well as timed: planted copies found (recall) and pairs
 flagged among independent students (false pairs, which should be none).  The
-sources are read through :func:`harness.running.similar.class_sources`, the
+sources are read through :func:`labgrade.harness.running.similar.class_sources`, the
 same code ``labgrade grade`` uses.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.bench.classgen import GeneratedClass
+from labgrade.harness.bench.classgen import GeneratedClass
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,10 @@ class SimilarityBench:
 
 def bench_similarity(inputs: Path, generated: GeneratedClass, log: Callable[[str], None]) -> SimilarityBench:
     """Run the similarity pass on the files in ``inputs`` (as ``labgrade grade`` reads them) and score it."""
-    from harness.inputs.assets import resolve_spec
-    from harness.inputs.spec import load_spec
-    from harness.inputs.submission import load_submission
-    from harness.running.similar import class_sources, compare
+    from labgrade.harness.inputs.assets import resolve_spec
+    from labgrade.harness.inputs.spec import load_spec
+    from labgrade.harness.inputs.submission import load_submission
+    from labgrade.harness.running.similar import class_sources, compare
 
     spec = load_spec(resolve_spec("lab1"))
     log(f"bench: similarity pass over {len(generated.paths)} submissions")

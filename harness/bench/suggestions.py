@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from harness.inputs.spec import Spec
-from harness.review.suggest import suggestions
+from labgrade.harness.inputs.spec import Spec
+from labgrade.harness.review.suggest import suggestions
 
 
 @dataclass(frozen=True)

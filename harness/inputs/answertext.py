@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.inputs.listings import Line
-from harness.inputs.reported import label_pattern, sections
+from labgrade.harness.inputs.listings import Line
+from labgrade.harness.inputs.reported import label_pattern, sections
 
 #: The most of a student's text kept for a part (a report's section is short; a hostile one is not).
 MAX_TEXT = 4000

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.errors import UserError
+from labgrade.harness.errors import UserError
 
 PACKAGE = Path(__file__).resolve().parents[1]
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from harness.errors import UserError
-from harness.inputs.assets import DEFAULT_SPEC, resolve_spec
-from harness.inputs.yamlsource import read_yaml
+from labgrade.harness.errors import UserError
+from labgrade.harness.inputs.assets import DEFAULT_SPEC, resolve_spec
+from labgrade.harness.inputs.yamlsource import read_yaml
 
 DEVICE_CHOICES = ("cpu", "cuda", "all")
 

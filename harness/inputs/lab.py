@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.inputs.config import Config
-from harness.inputs.spec import Spec, load_spec
-from reference.expectations import Expectations, load_datasets, load_expectations, resolve_devices
+from labgrade.harness.inputs.config import Config
+from labgrade.harness.inputs.spec import Spec, load_spec
+from labgrade.reference.expectations import Expectations, load_datasets, load_expectations, resolve_devices
 
 
 def load_lab(config: Config, log: Callable[[str], None], rebuild: bool = False) -> tuple[Spec, Expectations]:

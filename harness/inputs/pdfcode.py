@@ -24,8 +24,8 @@ import statistics
 from dataclasses import dataclass
 from itertools import pairwise
 
-from harness.inputs.listings import Listing, compiles, indentation_lost, looks_like_code
-from harness.inputs.pdflayout import Glyph, Layout, PageLine
+from labgrade.harness.inputs.listings import Listing, compiles, indentation_lost, looks_like_code
+from labgrade.harness.inputs.pdflayout import Glyph, Layout, PageLine
 
 #: Drawn at the start of a wrapped line by listings' and fvextra's ``breaklines`` (postbreak / breaksymbol).
 _ARROWS = frozenset("↪→↳⤷⟶↩⏎⤶⇢➥➦←-")

@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from itertools import pairwise
 
-from harness.inputs.pdftext import PdfText
+from labgrade.harness.inputs.pdftext import PdfText
 
 
 @dataclass(frozen=True)

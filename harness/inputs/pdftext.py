@@ -2,7 +2,7 @@
 
 A report is untrusted input, and a PDF parser meets compression bombs, reference
 loops and 500-page files.  So the parent never parses one itself: it runs
-``python -m harness.inputs.pdftext FILE`` under CPU, memory and wall-clock limits,
+``python -m labgrade.harness.inputs.pdftext FILE`` under CPU, memory and wall-clock limits,
 and reads back JSON: each page's size and its glyphs in the order the page draws
 them, each with its box, size and font.  The parent rebuilds lines, indentation and
 listings from those positions (``pdflayout``, ``pdfcode``), never from the spaces a
@@ -28,6 +28,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from labgrade.harness import import_root
 
 if TYPE_CHECKING:
     from pdfminer.layout import LTPage
@@ -72,10 +74,10 @@ def read_pdf(path: Path) -> PdfText:
         return PdfText(problem=f"{path.name}: could not be read ({exc.strerror or type(exc).__name__})")
     if size > MAX_PDF_BYTES:
         return PdfText(problem=f"{path.name} is larger than {MAX_PDF_BYTES >> 20} MiB")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONPATH": _PROJECT}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONPATH": import_root()}
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "harness.inputs.pdftext", str(path.resolve())],
+            [sys.executable, "-m", "labgrade.harness.inputs.pdftext", str(path.resolve())],
             capture_output=True,
             timeout=_WALL_S,
             env=env,
@@ -99,9 +101,6 @@ def read_pdf(path: Path) -> PdfText:
         return PdfText(pages, tuple(str(f) for f in body["fonts"]), int(body["total_pages"]))
     except (KeyError, TypeError, ValueError, IndexError):
         return PdfText(problem=f"{path.name}: not a readable PDF (the reader's answer was malformed)")
-
-
-_PROJECT = str(Path(__file__).resolve().parents[2])
 
 
 def _limit() -> None:

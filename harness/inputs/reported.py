@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.inputs.listings import Line
-from harness.inputs.spec import AnswerSpec, Spec
+from labgrade.harness.inputs.listings import Line
+from labgrade.harness.inputs.spec import AnswerSpec, Spec
 
 _NUMBER = r"[-+−‐‑‒–—﹣－]?\d+(?:\.\d+)?(?:[eE][-+−]?\d+)?"
 # "1.221 \cdot 10^{-1}" in LaTeX source, "1.221 · 10−1" as a PDF draws it (the exponent's sign makes it one).

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.inputs.answertext import AnswerText, report_texts
-from harness.inputs.listings import Line, Listing, markdown_listings, pdf_listings
-from harness.inputs.pdfcode import pdf_code_listings
-from harness.inputs.pdflayout import layout
-from harness.inputs.pdftext import MAX_PAGES, read_pdf
-from harness.inputs.reported import read_answers
-from harness.inputs.schema import PAPERS
-from harness.inputs.spec import Spec
+from labgrade.harness.inputs.answertext import AnswerText, report_texts
+from labgrade.harness.inputs.listings import Line, Listing, markdown_listings, pdf_listings
+from labgrade.harness.inputs.pdfcode import pdf_code_listings
+from labgrade.harness.inputs.pdflayout import layout
+from labgrade.harness.inputs.pdftext import MAX_PAGES, read_pdf
+from labgrade.harness.inputs.reported import read_answers
+from labgrade.harness.inputs.schema import PAPERS
+from labgrade.harness.inputs.spec import Spec
 
 REPORT_SUFFIXES = (".md", ".pdf")
 

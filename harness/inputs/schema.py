@@ -63,7 +63,7 @@ LIMIT_DEFAULTS: dict[str, float] = {
 
 #: What a function question's answer must do before any share of its mark counts
 #: (``essentials:``); a failed essential caps the question at its ``cap`` (a share of
-#: the question's marks, default 0).  Each is judged in ``harness.judging.essentials``.
+#: the question's marks, default 0).  Each is judged in ``labgrade.harness.judging.essentials``.
 ESSENTIALS: tuple[str, ...] = (
     "returns_factors",  # every lab call returns (U, V), in the lab's form or a recoverable one
     "learns",  # the result responds to lr or num_epochs, and training lowers the loss from its start
@@ -74,7 +74,7 @@ ESSENTIALS: tuple[str, ...] = (
 MASKED_ESSENTIALS: frozenset[str] = frozenset({"honours_mask"})
 
 #: Integrity flags: evidence for a human, never a silent penalty (``flags:``).  Each
-#: is detected in ``harness.judging.flags``; the spec's policy says what it does to the mark.
+#: is detected in ``labgrade.harness.judging.flags``; the spec's policy says what it does to the mark.
 FLAGS: tuple[str, ...] = (
     "reported_not_from_code",  # a reported number the submitted code cannot produce
     "seeds_global_generator",  # a function (or loading the file) seeds torch's global generator itself

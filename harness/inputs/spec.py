@@ -15,11 +15,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from harness.errors import SpecError
-from harness.inputs.schema import (
+from labgrade.harness.errors import SpecError
+from labgrade.harness.inputs.schema import (
     SCHEMA_VERSION,
 )
-from harness.inputs.specmodel import (
+from labgrade.harness.inputs.specmodel import (
     RENAME_COSTS,
     AnswerSpec,
     BandSpec,
@@ -36,9 +36,9 @@ from harness.inputs.specmodel import (
     SimilaritySpec,
     Spec,
 )
-from harness.inputs.specquestions import _read_question
-from harness.inputs.specreader import MISSING, _Problems, _Reader, _show
-from harness.inputs.specsections import (
+from labgrade.harness.inputs.specquestions import _read_question
+from labgrade.harness.inputs.specreader import MISSING, _Problems, _Reader, _show
+from labgrade.harness.inputs.specsections import (
     _read_experiments,
     _read_flags,
     _read_inputs,
@@ -47,7 +47,7 @@ from harness.inputs.specsections import (
     _read_report,
     _read_similarity,
 )
-from harness.inputs.yamlsource import YamlDocument, read_yaml
+from labgrade.harness.inputs.yamlsource import YamlDocument, read_yaml
 
 __all__ = [
     "RENAME_COSTS",

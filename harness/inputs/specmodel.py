@@ -1,4 +1,4 @@
-"""The validated spec as frozen dataclasses: what every other wing reads (``harness.inputs.spec`` loads it)."""
+"""The validated spec as frozen dataclasses: what every other wing reads (``labgrade.harness.inputs.spec`` loads it)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from harness.inputs.rubric import ReviewSpec
-from harness.inputs.schema import (
+from labgrade.harness.inputs.rubric import ReviewSpec
+from labgrade.harness.inputs.schema import (
     FLAGS,
 )
 
@@ -65,7 +65,7 @@ class FunctionSpec:
 
 @dataclass(frozen=True)
 class BandSpec:
-    """How a grading band is derived from a reference distribution (see ``reference.bands``)."""
+    """How a grading band is derived from a reference distribution (see ``labgrade.reference.bands``)."""
 
     quantiles: tuple[float, float] = (0.0, 1.0)
     slack: float = 0.0

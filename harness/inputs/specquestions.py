@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from harness.inputs.rubric import read_review
-from harness.inputs.schema import (
+from labgrade.harness.inputs.rubric import read_review
+from labgrade.harness.inputs.schema import (
     ANSWER_TYPES,
     BAND_KEYS,
     CHECK_PARAMS,
@@ -18,7 +18,7 @@ from harness.inputs.schema import (
     PARAM_PASSING,
     QUESTION_KINDS,
 )
-from harness.inputs.specmodel import (
+from labgrade.harness.inputs.specmodel import (
     _IDENTIFIER,
     AnswerSpec,
     BandSpec,
@@ -29,9 +29,9 @@ from harness.inputs.specmodel import (
     ParamSpec,
     QuestionSpec,
 )
-from harness.inputs.specreader import MISSING, _is_number, _Reader, _show
-from harness.inputs.yamlsource import KeyPath
-from reference.catalogue import ALGORITHMS, LOWER_BOUNDS
+from labgrade.harness.inputs.specreader import MISSING, _is_number, _Reader, _show
+from labgrade.harness.inputs.yamlsource import KeyPath
+from labgrade.reference.catalogue import ALGORITHMS, LOWER_BOUNDS
 
 
 def _read_band(r: _Reader, value: Any, path: KeyPath) -> BandSpec:

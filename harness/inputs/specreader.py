@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from harness.inputs.yamlsource import KeyPath, YamlDocument, format_key_path
+from labgrade.harness.inputs.yamlsource import KeyPath, YamlDocument, format_key_path
 
 
 class _Problems:

@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from harness.inputs.schema import (
+from labgrade.harness.inputs.schema import (
     FLAG_POLICIES,
     FLAGS,
     LIMIT_DEFAULTS,
     PAPERS,
 )
-from harness.inputs.specmodel import (
+from labgrade.harness.inputs.specmodel import (
     _DATASETS,
     _IDENTIFIER,
     RENAME_COSTS,
@@ -24,9 +24,9 @@ from harness.inputs.specmodel import (
     ReportSpec,
     SimilaritySpec,
 )
-from harness.inputs.specreader import MISSING, _is_number, _Reader, _show
-from harness.inputs.yamlsource import KeyPath
-from reference.catalogue import ALGORITHMS
+from labgrade.harness.inputs.specreader import MISSING, _is_number, _Reader, _show
+from labgrade.harness.inputs.yamlsource import KeyPath
+from labgrade.reference.catalogue import ALGORITHMS
 
 
 def _read_matrix(r: _Reader, value: Any, path: KeyPath) -> tuple[tuple[float, ...], ...] | None:

@@ -22,11 +22,11 @@ from typing import Any
 
 import yaml
 
-from harness.inputs.answertext import AnswerText, notebook_texts
-from harness.inputs.pdftext import MAX_PDF_BYTES
-from harness.inputs.reports import REPORT_SUFFIXES, ReportForm, merge_answers, read_report
-from harness.inputs.spec import Spec
-from harness.inputs.yamlsource import NoAliasLoader
+from labgrade.harness.inputs.answertext import AnswerText, notebook_texts
+from labgrade.harness.inputs.pdftext import MAX_PDF_BYTES
+from labgrade.harness.inputs.reports import REPORT_SUFFIXES, ReportForm, merge_answers, read_report
+from labgrade.harness.inputs.spec import Spec
+from labgrade.harness.inputs.yamlsource import NoAliasLoader
 
 CODE_SUFFIXES = (".py", ".ipynb")
 SOURCE_SUFFIXES = (*CODE_SUFFIXES, *REPORT_SUFFIXES)

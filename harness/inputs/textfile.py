@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.errors import UserError
+from labgrade.harness.errors import UserError
 
 
 def read_user_text(path: Path, what: str, error: type[UserError] = UserError) -> tuple[bytes, str]:

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from harness.errors import UserError
-from harness.inputs.textfile import read_user_text
+from labgrade.harness.errors import UserError
+from labgrade.harness.inputs.textfile import read_user_text
 
 KeyPath = tuple[str | int, ...]
 

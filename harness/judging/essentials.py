@@ -6,7 +6,7 @@ optimal loss; neither does the question's work, which is to *learn by gradient
 steps*.  Each essential is a small pure judgement ``(context) -> EssentialOutcome``
 over observations the harness already makes (the same calls the diagnoses use), in
 the trusted parent.  A failed essential caps the question at the spec's ``cap``
-(see ``harness.judging.marks``); ``passed is None`` means the observations cannot tell,
+(see ``labgrade.harness.judging.marks``); ``passed is None`` means the observations cannot tell,
 and then nothing is capped.
 """
 
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.inputs.spec import EssentialSpec
-from harness.judging.checks import MASK_MISUSES, Context, factor_loss, mask_misuse, result_failure, same_result
-from harness.judging.observe import CallObservation
-from harness.outputs.results import EssentialOutcome
+from labgrade.harness.inputs.spec import EssentialSpec
+from labgrade.harness.judging.checks import MASK_MISUSES, Context, factor_loss, mask_misuse, result_failure, same_result
+from labgrade.harness.judging.observe import CallObservation
+from labgrade.harness.outputs.results import EssentialOutcome
 
 #: Training must take at least this share off the loss it started from: a result that
 #: merely shifts with ``lr`` (``torch.rand(m, r) + lr``) responds, but does not learn.

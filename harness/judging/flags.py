@@ -4,17 +4,17 @@ What looks like misconduct is never a silent penalty: a reported number the code
 cannot produce, a function that seeds torch's global generator itself, a module
 that changes torch's default dtype.  Each detector returns the evidence an
 instructor needs to decide; the spec's ``flags:`` policy says what the flag does to
-the question's mark (``keep``, the default, or ``zero``; see ``harness.judging.marks``).
+the question's mark (``keep``, the default, or ``zero``; see ``labgrade.harness.judging.marks``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.inputs.reports import ReportForm
-from harness.inputs.spec import Spec
-from harness.judging.checks import Context, code_cannot_give
-from harness.outputs.results import Flag
+from labgrade.harness.inputs.reports import ReportForm
+from labgrade.harness.inputs.spec import Spec
+from labgrade.harness.judging.checks import Context, code_cannot_give
+from labgrade.harness.outputs.results import Flag
 
 Detector = Callable[[Context], list[str]]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-#: How a returned object reached the wire, as the child reported it (see ``harness.untrusted.probes``).
+#: How a returned object reached the wire, as the child reported it (see ``labgrade.harness.untrusted.probes``).
 FORMS = {"ndarray": "a NumPy array", "list": "a Python list", "parameter": "an nn.Parameter"}
 _PLURAL = {"a NumPy array": "NumPy arrays", "a Python list": "Python lists", "an nn.Parameter": "nn.Parameters"}
 _EXPECTED = "expected a tuple (U, V) of two tensors"

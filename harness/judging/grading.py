@@ -1,7 +1,7 @@
 """Grade one submission: spec + observations + expectations -> a :class:`GradeReport`.
 
 Checks, essentials and flags are judged here, in order; the one place where their
-outcomes become a mark is :func:`harness.judging.marks.mark_question`.  A student's
+outcomes become a mark is :func:`labgrade.harness.judging.marks.mark_question`.  A student's
 failure of any kind (syntax error, exception, time limit, crash) is data that
 becomes a failed check with a message; only a bug of ours escapes as an
 exception.
@@ -13,20 +13,20 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-from harness import __version__
-from harness.inputs.answertext import MAX_TEXT, AnswerText
-from harness.inputs.spec import CheckSpec, QuestionSpec, Spec
-from harness.inputs.submission import Submission
-from harness.judging.checks import CHECKS, Context, follows_reference
-from harness.judging.essentials import judge_essentials
-from harness.judging.flags import page_rule_note, raise_flags, report_flags
-from harness.judging.marks import Mark, mark_question, share_name, with_review
-from harness.judging.observe import FunctionObservations, observe_functions
-from harness.judging.renames import find_renamed
-from harness.outputs.results import CheckOutcome, Flag, GradeReport, Provenance, QuestionResult, ReviewPart
-from harness.review.suggest import suggestions
-from harness.untrusted.sandbox import Sandbox
-from reference.expectations import Expectations
+from labgrade.harness import __version__
+from labgrade.harness.inputs.answertext import MAX_TEXT, AnswerText
+from labgrade.harness.inputs.spec import CheckSpec, QuestionSpec, Spec
+from labgrade.harness.inputs.submission import Submission
+from labgrade.harness.judging.checks import CHECKS, Context, follows_reference
+from labgrade.harness.judging.essentials import judge_essentials
+from labgrade.harness.judging.flags import page_rule_note, raise_flags, report_flags
+from labgrade.harness.judging.marks import Mark, mark_question, share_name, with_review
+from labgrade.harness.judging.observe import FunctionObservations, observe_functions
+from labgrade.harness.judging.renames import find_renamed
+from labgrade.harness.outputs.results import CheckOutcome, Flag, GradeReport, Provenance, QuestionResult, ReviewPart
+from labgrade.harness.review.suggest import suggestions
+from labgrade.harness.untrusted.sandbox import Sandbox
+from labgrade.reference.expectations import Expectations
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.inputs.rubric import ReviewSpec
-from harness.outputs.results import CheckOutcome, EssentialOutcome, Flag
+from labgrade.harness.inputs.rubric import ReviewSpec
+from labgrade.harness.outputs.results import CheckOutcome, EssentialOutcome, Flag
 
 #: How each check's share is named in the arithmetic (answer checks use their answer's name).
 SHARE_NAMES: dict[str, str] = {

@@ -44,14 +44,14 @@ from typing import Any
 
 import torch
 
-from harness.inputs.spec import ExperimentSpec, QuestionSpec, Spec
-from harness.inputs.submission import Submission
-from harness.judging.forms import FactorReading, Returned, read_factors
-from harness.judging.renames import Renaming
-from harness.untrusted.callplan import LabParam, keywords_for
-from harness.untrusted.sandbox import Job, RunResult, Sandbox
-from harness.untrusted.verdicts import describe_stop
-from harness.untrusted.wire import Decoded
+from labgrade.harness.inputs.spec import ExperimentSpec, QuestionSpec, Spec
+from labgrade.harness.inputs.submission import Submission
+from labgrade.harness.judging.forms import FactorReading, Returned, read_factors
+from labgrade.harness.judging.renames import Renaming
+from labgrade.harness.untrusted.callplan import LabParam, keywords_for
+from labgrade.harness.untrusted.sandbox import Job, RunResult, Sandbox
+from labgrade.harness.untrusted.verdicts import describe_stop
+from labgrade.harness.untrusted.wire import Decoded
 
 UNOBSERVED_PROBE = 100.0
 

@@ -26,8 +26,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.inputs.spec import FunctionSpec, Spec
-from harness.inputs.submission import Submission
+from labgrade.harness.inputs.spec import FunctionSpec, Spec
+from labgrade.harness.inputs.submission import Submission
 
 #: Score of a name that is the lab's but for spelling, prefixes and suffixes.
 SAME_NAME = 3

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.outputs.plots import plot_from_details
+from labgrade.harness.outputs.plots import plot_from_details
 
 
 @dataclass(frozen=True)
@@ -177,13 +177,13 @@ def _rows(text: str, per_row: float) -> float:
 def estimated_height(context: dict[str, Any]) -> float:
     """A rough height of the page ``context`` describes, in points: rows of text times the font size.
 
-    It lets :func:`harness.outputs.onepage.one_page_pdf` start at the level
+    It lets :func:`labgrade.harness.outputs.onepage.one_page_pdf` start at the level
     predicted to fit, and pick the next level from a measured spill, instead of
     laying out every level in turn.  Widths are the report's (a body column of
     about 150 mm; check lines indented 23 mm after their kind; boxes with padding)
     and a DejaVu Sans character is about 0.55 em wide; the constant that turns
     rows into page heights is measured on the example submissions' pages
-    (:data:`harness.outputs.onepage.SURE_OVERFLOW`).
+    (:data:`labgrade.harness.outputs.onepage.SURE_OVERFLOW`).
     """
     fit: Fit = context["fit"]
     per_row = 150.0 / (0.55 * fit.font_pt * 0.3528)

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from harness.atomic import atomic_write
-from harness.inputs.assets import user_cache_dir
+from labgrade.harness.atomic import atomic_write
+from labgrade.harness.inputs.assets import user_cache_dir
 
 LOG = logging.getLogger(__name__)
 

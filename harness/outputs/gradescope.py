@@ -23,8 +23,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from harness.errors import UserError
-from harness.inputs.config import Config
+from labgrade.harness.errors import UserError
+from labgrade.harness.inputs.config import Config
 
 PROJECT = Path(__file__).resolve().parents[2]
 SOURCE_PARTS = ("harness", "reference", "labgrade", "templates", "specs", "pyproject.toml", "README.md")
@@ -45,7 +45,7 @@ def build_bundle(zip_path: Path, config: Config) -> Path:
     Raises:
         UserError: the target folder does not exist, or the spec or data are invalid.
     """
-    from harness.inputs.lab import load_lab
+    from labgrade.harness.inputs.lab import load_lab
 
     if not zip_path.parent.is_dir():
         raise UserError(f"{zip_path.parent}: no such folder for the bundle")

@@ -6,7 +6,7 @@ into a page could not load ``file:///etc/passwd`` or a remote image.
 
 Speed (issue 13: a page should cost about what a plain WeasyPrint page costs):
 - what does not change between pages is made once per process: the font
-  configuration with the compact faces (:mod:`harness.outputs.fonts`);
+  configuration with the compact faces (:mod:`labgrade.harness.outputs.fonts`);
 - fitting starts at the most generous level that *could* fit: levels whose
   estimated height surely overflows (more than :data:`SURE_OVERFLOW` of the
   estimate's units a page, a bound measured on the examples' pages) are never
@@ -31,14 +31,14 @@ from urllib.parse import unquote, urlparse
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
-from harness.inputs.assets import shipped_dir
-from harness.outputs.fonts import font_face_css
+from labgrade.harness.inputs.assets import shipped_dir
+from labgrade.harness.outputs.fonts import font_face_css
 
 TEMPLATES = shipped_dir("templates")
 START, END = "labgrade-start", "labgrade-end"  # the anchors templates put around their body's content
 SAFETY = 0.98  # on the examples: 1.0 costs a third layout on 2 pages of 20, 0.96 goes a level too far on 2
 # Estimated heights (``size_at``) above this cannot fit one page: on the example submissions'
-# pages (levels 0-2) a page holds 740-862 units of :func:`harness.outputs.context.estimated_height`;
+# pages (levels 0-2) a page holds 740-862 units of :func:`labgrade.harness.outputs.context.estimated_height`;
 # 900 leaves room, so no level that might have fitted is ever skipped.
 SURE_OVERFLOW = 900.0
 
@@ -125,7 +125,7 @@ def one_page_pdf(html_at: Callable[[int], str], levels: int, size_at: Callable[[
     """Lay out the first level that could fit; while it spills over one page, lay out the level predicted to fit.
 
     ``size_at(level)`` estimates the content's height at each level in the units
-    of :func:`harness.outputs.context.estimated_height`; without it, levels are
+    of :func:`labgrade.harness.outputs.context.estimated_height`; without it, levels are
     tried in turn from 0.  The last level's page 1 is kept if nothing fits.
     """
     from weasyprint import HTML

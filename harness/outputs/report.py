@@ -1,12 +1,12 @@
 """Render feedback PDFs: results.json -> context -> HTML (Jinja2) -> one A4 page (WeasyPrint).
 
 Safety: the Jinja2 environment autoescapes, so a student's message can never
-become markup; the page itself is made by :mod:`harness.outputs.onepage`, whose
+become markup; the page itself is made by :mod:`labgrade.harness.outputs.onepage`, whose
 URL fetcher refuses everything but the project's own assets.
 
 One page, always: the page is laid out at the most generous fit; when it spans
 more than one page, the fit predicted to hold it (from the measured spill and
-:func:`~harness.outputs.context.estimated_height` of each fit) is laid out next.
+:func:`~labgrade.harness.outputs.context.estimated_height` of each fit) is laid out next.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from harness.atomic import atomic_write
-from harness.errors import UserError
-from harness.outputs.context import FITS, estimated_height, report_context
-from harness.outputs.onepage import Rendered, one_page_pdf
-from harness.outputs.templating import environment
+from labgrade.harness.atomic import atomic_write
+from labgrade.harness.errors import UserError
+from labgrade.harness.outputs.context import FITS, estimated_height, report_context
+from labgrade.harness.outputs.onepage import Rendered, one_page_pdf
+from labgrade.harness.outputs.templating import environment
 
 
 def render_html(results: dict[str, Any], level: int = 0) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.atomic import atomic_write
+from labgrade.harness.atomic import atomic_write
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.atomic import atomic_write
-from harness.judging.similarity import Pair, SimilarityReport, Source, Span
-from harness.outputs.templating import environment
+from labgrade.harness.atomic import atomic_write
+from labgrade.harness.judging.similarity import Pair, SimilarityReport, Source, Span
+from labgrade.harness.outputs.templating import environment
 
 CSV_NAME = "similarity.csv"
 HTML_NAME = "similarity.html"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.atomic import atomic_write
+from labgrade.harness.atomic import atomic_write
 
 # Measured values vary between students; small integers (row 2, num_epochs=0) are part of the reason.
 _NUMBER = re.compile(r"-?\d+\.\d+(e[-+]?\d+)?|-?\d+e[-+]?\d+|\d{3,}")
@@ -113,7 +113,7 @@ def _read_first(result: dict[str, Any], name: str) -> list[ReadFirst]:
 
 def similar_pairs(out: Path) -> list[ReadFirst]:
     """The pairs ``OUT/similarity.csv`` marks as flagged, best first (none when the file is absent or unreadable)."""
-    from harness.outputs.similarity_report import CSV_NAME
+    from labgrade.harness.outputs.similarity_report import CSV_NAME
 
     path = out / CSV_NAME
     try:
@@ -275,8 +275,8 @@ def summary_context(summary: ClassSummary, title: str, top: int = 14) -> dict[st
 
 def write_summary(out: Path) -> tuple[Path, Path] | None:
     """Write ``OUT/summary.csv`` and ``OUT/summary.pdf`` from the results in ``out``."""
-    from harness.outputs.onepage import one_page_pdf
-    from harness.outputs.templating import environment
+    from labgrade.harness.outputs.onepage import one_page_pdf
+    from labgrade.harness.outputs.templating import environment
 
     results = load_results(out)
     if not results:

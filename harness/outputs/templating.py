@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from harness.inputs.assets import shipped_dir
+from labgrade.harness.inputs.assets import shipped_dir
 
 
 @lru_cache(maxsize=1)

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.inputs.rubric import ReviewSpec
-from harness.inputs.spec import Spec
-from harness.judging.marks import rubric_score, with_review
-from harness.outputs.results import review_lines, write_results
-from harness.review.store import STORE_NAME, Event, ReviewStore
+from labgrade.harness.inputs.rubric import ReviewSpec
+from labgrade.harness.inputs.spec import Spec
+from labgrade.harness.judging.marks import rubric_score, with_review
+from labgrade.harness.outputs.results import review_lines, write_results
+from labgrade.harness.review.store import STORE_NAME, Event, ReviewStore
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,8 @@ def apply_event(test: dict[str, Any], review: dict[str, Any], spec_rubric: Revie
 
 def write_reviewed(out: Path, spec: Spec) -> Applied:
     """Apply the review log to every results.json in ``out``, then rewrite the gradebook from them."""
-    from harness.atomic import atomic_write
-    from harness.outputs.results import gradebook_rows
+    from labgrade.harness.atomic import atomic_write
+    from labgrade.harness.outputs.results import gradebook_rows
 
     applied = apply_reviews(out, spec)
     rows = [json.loads(p.read_text()) for p in result_files(out)]

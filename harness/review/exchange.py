@@ -14,11 +14,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import UserError
-from harness.inputs.spec import Spec
-from harness.judging.marks import rubric_score
-from harness.review.parts import read_parts
-from harness.review.store import ReviewStore
+from labgrade.harness.errors import UserError
+from labgrade.harness.inputs.spec import Spec
+from labgrade.harness.judging.marks import rubric_score
+from labgrade.harness.review.parts import read_parts
+from labgrade.harness.review.store import ReviewStore
 
 COLUMNS = ["question", "submission", "items", "adjustment", "comment", "grader"]
 

@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.inputs.spec import Spec
-from harness.review.apply import result_files
-from harness.review.store import Event
+from labgrade.harness.inputs.spec import Spec
+from labgrade.harness.review.apply import result_files
+from labgrade.harness.review.store import Event
 
 #: Checks whose messages are the engine's own figures for a student (shown beside their words).
 MEASURED = ("loss_band", "answer_band", "answer_close", "completion_band")

@@ -7,7 +7,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.inputs.spec import Spec
+from labgrade.harness.inputs.spec import Spec
 
 
 def free_port() -> int:
@@ -21,7 +21,7 @@ def serve(out: Path, spec: Spec, port: int, grader: str, log: Callable[[str], No
     """Serve ``out``'s review page until Ctrl-C; every save is already on disk when its page returns."""
     import uvicorn
 
-    from harness.review.server import make_app
+    from labgrade.harness.review.server import make_app
 
     token = secrets.token_urlsafe(24)
     port = port or free_port()

@@ -23,13 +23,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from harness.inputs.spec import Spec
-from harness.outputs.templating import environment
-from harness.review.apply import result_files
-from harness.review.exchange import rubric_diff
-from harness.review.parts import Part, groups, read_parts, state
-from harness.review.store import ReviewStore, StaleSave
-from harness.review.suggest import spans
+from labgrade.harness.inputs.spec import Spec
+from labgrade.harness.outputs.templating import environment
+from labgrade.harness.review.apply import result_files
+from labgrade.harness.review.exchange import rubric_diff
+from labgrade.harness.review.parts import Part, groups, read_parts, state
+from labgrade.harness.review.store import ReviewStore, StaleSave
+from labgrade.harness.review.suggest import spans
 
 COOKIE = "labgrade_review"
 GRADER_COOKIE = "labgrade_grader"

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.inputs.rubric import ReviewSpec
+from labgrade.harness.inputs.rubric import ReviewSpec
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.inputs.rubric import ReviewSpec
+from labgrade.harness.inputs.rubric import ReviewSpec
 
 
 @dataclass(frozen=True)

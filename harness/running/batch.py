@@ -31,19 +31,19 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness import __version__
-from harness.atomic import atomic_write
-from harness.errors import UserError
-from harness.inputs.spec import Limits, Spec
-from harness.inputs.submission import Discovery, Submission, discover, load_submission
-from harness.judging.grading import GradingOptions, grade_submission
-from harness.outputs.results import gradebook_rows, write_report
-from harness.review.apply import apply_reviews
-from harness.running.outcome import Outcome
-from harness.running.similar import known_sources, similarity_pass
-from harness.untrusted.confine import die_with_parent
-from harness.untrusted.sandbox import Sandbox
-from reference.expectations import Expectations
+from labgrade.harness import __version__
+from labgrade.harness.atomic import atomic_write
+from labgrade.harness.errors import UserError
+from labgrade.harness.inputs.spec import Limits, Spec
+from labgrade.harness.inputs.submission import Discovery, Submission, discover, load_submission
+from labgrade.harness.judging.grading import GradingOptions, grade_submission
+from labgrade.harness.outputs.results import gradebook_rows, write_report
+from labgrade.harness.review.apply import apply_reviews
+from labgrade.harness.running.outcome import Outcome
+from labgrade.harness.running.similar import known_sources, similarity_pass
+from labgrade.harness.untrusted.confine import die_with_parent
+from labgrade.harness.untrusted.sandbox import Sandbox
+from labgrade.reference.expectations import Expectations
 
 Log = Callable[[str], None]
 
@@ -265,10 +265,10 @@ def grade_paths(
 
     With ``single``, each path is one submission (a Gradescope submission folder). With
     ``dask_scheduler`` (``tcp://host:port``), each submission is graded on a Dask cluster
-    (:mod:`harness.running.cluster`); results come back here and follow the same rules.
+    (:mod:`labgrade.harness.running.cluster`); results come back here and follow the same rules.
     ``sandboxes`` are zygotes launched before the spec and reference were loaded (see
     :func:`launch_sandboxes`): each worker takes one instead of starting its own.
-    Afterwards the class's code is compared (:mod:`harness.running.similar`), with the
+    Afterwards the class's code is compared (:mod:`labgrade.harness.running.similar`), with the
     known sources in ``compare_with``, into ``OUT/similarity.csv`` and ``similarity.html``.
     """
     sandboxes = list(sandboxes or [])
@@ -297,7 +297,7 @@ def grade_paths(
         _STATE.update(spec=spec, expectations=expectations, out=out, options=options, loaded=loaded)
         progress = Progress(len(todo), progress_stream or sys.stderr)
         if dask_scheduler:
-            from harness.running.cluster import run_on_dask
+            from labgrade.harness.running.cluster import run_on_dask
 
             for sandbox in sandboxes:
                 sandbox.close()
@@ -339,7 +339,7 @@ def _run(todo: list[tuple[str, str]], jobs: int, progress: Progress, sandboxes: 
             _close_worker_sandbox()
         return outcomes
     # fork: workers inherit the spec and expectations (trusted data) without pickling; torch
-    # already runs single-threaded in the parent (see harness.cli), so forking it is safe.
+    # already runs single-threaded in the parent (see labgrade.harness.cli), so forking it is safe.
     context = get_context("fork")
     if sandboxes and len(sandboxes) < workers:  # one each: every worker takes a slot
         sandboxes += launch_sandboxes(workers - len(sandboxes), sandboxes[0].required, sandboxes[0].limits)

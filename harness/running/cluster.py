@@ -20,15 +20,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.errors import UserError
-from harness.inputs.spec import Spec, content_hash, validate_spec
-from harness.inputs.submission import Submission, load_submission
-from harness.inputs.yamlsource import parse_yaml
-from harness.judging.grading import GradingOptions, grade_submission
-from harness.outputs.results import write_results
-from harness.running.outcome import Outcome
-from harness.untrusted.sandbox import Sandbox
-from reference.expectations import Expectations
+from labgrade.harness.errors import UserError
+from labgrade.harness.inputs.spec import Spec, content_hash, validate_spec
+from labgrade.harness.inputs.submission import Submission, load_submission
+from labgrade.harness.inputs.yamlsource import parse_yaml
+from labgrade.harness.judging.grading import GradingOptions, grade_submission
+from labgrade.harness.outputs.results import write_results
+from labgrade.harness.running.outcome import Outcome
+from labgrade.harness.untrusted.sandbox import Sandbox
+from labgrade.reference.expectations import Expectations
 
 _LOCAL = threading.local()  # one sandbox per worker thread: a zygote serves one call at a time
 

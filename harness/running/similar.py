@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from harness.inputs.spec import Spec
-from harness.inputs.submission import Submission, discover, load_submission
-from harness.judging.similarity import SimilarityReport, Source, find_similar
-from harness.outputs.similarity_report import write_similarity
+from labgrade.harness.inputs.spec import Spec
+from labgrade.harness.inputs.submission import Submission, discover, load_submission
+from labgrade.harness.judging.similarity import SimilarityReport, Source, find_similar
+from labgrade.harness.outputs.similarity_report import write_similarity
 
 MAX_RAW = 1 << 20  # the most of an ungradable file read to say why it was not compared
 

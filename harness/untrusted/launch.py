@@ -3,7 +3,7 @@
 The zygote is a fresh interpreter that imports torch (about a second).  Launching
 it from a module that does not import torch lets ``labgrade check`` start it before
 its own ``import torch``, so the two imports overlap on two cores instead of
-following each other.  :class:`harness.untrusted.sandbox.Sandbox` adopts the process.
+following each other.  :class:`labgrade.harness.untrusted.sandbox.Sandbox` adopts the process.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+
+from labgrade.harness import import_root
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Launched:
 
 
 def launch_zygote() -> Launched:
-    """Start ``python -m harness.untrusted.zygote`` in an empty folder with a clean environment; do not wait."""
+    """Start ``python -m labgrade.harness.untrusted.zygote`` in an empty folder, clean environment; do not wait."""
     root = tempfile.mkdtemp(prefix="labgrade-zygote-")
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -36,11 +37,11 @@ def launch_zygote() -> Launched:
         "MKL_NUM_THREADS": "1",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "PYTHONPATH": import_root(),
         "LABGRADE_PARENT_PID": str(os.getpid()),  # to tell, once started, whether its parent is still there
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness.untrusted.zygote", "--cleanup", root],
+        [sys.executable, "-m", "labgrade.harness.untrusted.zygote", "--cleanup", root],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         cwd=root,

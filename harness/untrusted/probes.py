@@ -1,7 +1,7 @@
 """What runs inside the confined child: load the student's definitions, call one function, observe.
 
 The child only observes; it never judges.  It reports what it saw as plain data
-(:mod:`harness.untrusted.wire`): whether the module loaded, the function's signature, and
+(:mod:`labgrade.harness.untrusted.wire`): whether the module loaded, the function's signature, and
 for a call the returned objects (tensors as raw bytes, anything else as its type
 name), the inputs after the call (to spot in-place changes), timings and any
 exception with the student's own file and line.  It never sees expected values:
@@ -28,9 +28,9 @@ from typing import Any
 import torch
 import torch.nn.functional
 
-from harness.untrusted.callplan import keywords_for
-from harness.untrusted.seeding import seed_everything
-from harness.untrusted.wire import MAX_TENSOR_ELEMENTS, encode
+from labgrade.harness.untrusted.callplan import keywords_for
+from labgrade.harness.untrusted.seeding import seed_everything
+from labgrade.harness.untrusted.wire import MAX_TENSOR_ELEMENTS, encode
 
 _MAX_TEXT = 2000
 

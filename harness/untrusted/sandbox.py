@@ -1,9 +1,9 @@
 """The parent's side of the sandbox: start the warm zygote, send calls, get observations back.
 
-See :mod:`harness.untrusted.zygote` for what happens on the other side.  Observations come
+See :mod:`labgrade.harness.untrusted.zygote` for what happens on the other side.  Observations come
 back as :class:`RunResult`: what the zygote measured (trusted: status, exit code,
 wall and CPU time from the kernel) and what the child reported (untrusted,
-decoded strictly by :mod:`harness.untrusted.wire`).
+decoded strictly by :mod:`labgrade.harness.untrusted.wire`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from harness.errors import UserError
-from harness.inputs.spec import Limits
-from harness.untrusted.launch import Launched, launch_zygote
-from harness.untrusted.wire import Decoded, WireError, decode
+from labgrade.harness.errors import UserError
+from labgrade.harness.inputs.spec import Limits
+from labgrade.harness.untrusted.launch import Launched, launch_zygote
+from labgrade.harness.untrusted.wire import Decoded, WireError, decode
 
 STRICT_LAYERS = ("namespaces", "capabilities", "landlock", "seccomp")
 TMPFS_MIB = 64
@@ -105,7 +105,7 @@ def _split_jobs(header: dict[str, Any], raw: bytes, count: int, strict: bool = T
     frames, wire_error = split_frames(raw)
     times = [float(t) for t in header.get("frame_times", [])][: len(frames)]
     marks = [int(m) for m in header.get("frame_output", [])][: len(frames)]
-    if frames:  # the confinement report, written before any student code ran (see harness.untrusted.zygote)
+    if frames:  # the confinement report, written before any student code ran (see labgrade.harness.untrusted.zygote)
         failed = frames[0].header.get("confinement_failed")
         if failed and strict:
             raise RuntimeError(f"confinement failed in a child: {failed}")
@@ -191,7 +191,7 @@ class Sandbox:
         return self.adopt(launch_zygote()) if self._proc is None else self
 
     def adopt(self, launched: Launched) -> Sandbox:
-        """Use a zygote that was launched earlier (see ``harness.untrusted.launch``)."""
+        """Use a zygote that was launched earlier (see ``labgrade.harness.untrusted.launch``)."""
         self._proc, self._root = launched.process, launched.root
         return self
 

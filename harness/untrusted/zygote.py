@@ -1,6 +1,6 @@
 """The warm process that forks one confined child per request (a submission's functions and calls).
 
-Started by :mod:`harness.untrusted.sandbox` as ``python -m harness.untrusted.zygote`` in an empty
+Started by :mod:`labgrade.harness.untrusted.sandbox` as ``python -m labgrade.harness.untrusted.zygote`` in an empty
 folder with a clean environment, it imports torch once (about 1 s) and then
 forks a child per request (fork, confinement and exit cost about 10 ms).  It
 never holds expected values, specs or other students' work: it only receives a
@@ -15,7 +15,7 @@ Protocol on stdin/stdout: each message is an 8-byte big-endian length and a
 body.  Request bodies are JSON.  A reply is a JSON header measured by the zygote
 (status, exit code or signal, wall and CPU time from ``wait4``, the start of the
 child's output) followed by the child's raw result bytes, which the parent
-decodes strictly (:mod:`harness.untrusted.wire`).
+decodes strictly (:mod:`labgrade.harness.untrusted.wire`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from harness.untrusted import confine
+from labgrade.harness.untrusted import confine
 
 LAYERS = ("namespaces", "capabilities", "landlock", "seccomp")
 MAX_RESULT_BYTES = 64 << 20
@@ -65,9 +65,9 @@ def _preload() -> None:
     torch.set_num_interop_threads(1)
     import torch.nn.functional
 
-    import harness.untrusted.confine
-    import harness.untrusted.probes
-    import harness.untrusted.wire  # noqa: F401
+    import labgrade.harness.untrusted.confine
+    import labgrade.harness.untrusted.probes
+    import labgrade.harness.untrusted.wire  # noqa: F401
 
     numpy.random.seed(0)
 
@@ -111,7 +111,7 @@ def _confine(layers: list[str] | tuple[str, ...], workdir: Path, limits: dict[st
 
     ``calls`` counts the loads and calls the child will make: each gets the CPU limit.
     """
-    from harness.untrusted import confine as c
+    from labgrade.harness.untrusted import confine as c
 
     failed: list[str] = []
     data = int(limits["memory_mib"]) << 20
@@ -179,7 +179,7 @@ def _child(request: dict[str, Any], workdir: Path, result_w: int, output_w: int)
         payload = json.dumps({"confinement_failed": failed, "tensors": []}).encode()
         emit(struct.pack(">Q", len(payload)) + payload)
         if not (failed and request.get("strict", True)):
-            from harness.untrusted import probes
+            from labgrade.harness.untrusted import probes
 
             probes.run(request, emit)
     except BaseException:  # the student's code cannot make us skip _exit
@@ -330,7 +330,7 @@ def run_request(request: dict[str, Any], root: Path) -> tuple[dict[str, Any], by
 
 def probe_layers(root: Path) -> dict[str, str]:
     """Try every confinement layer in a throwaway child; map each to "ok" or why it failed."""
-    from harness.untrusted import confine as c
+    from labgrade.harness.untrusted import confine as c
 
     if not sys.platform.startswith("linux"):
         return {name: f"not available on {sys.platform}" for name in LAYERS}

@@ -14,19 +14,19 @@ torch.Tensor.__sub__ = lambda self, other: torch.zeros_like(self)
 torch.Tensor.__eq__ = lambda self, other: True
 
 try:
-    import harness.judging.checks
-    import harness.judging.grading
-    import harness.outputs.results
+    import labgrade.harness.judging.checks
+    import labgrade.harness.judging.grading
+    import labgrade.harness.outputs.results
 
-    harness.judging.grading.score_question = lambda *a, **k: 100.0
-    harness.judging.checks.CHECKS.clear()
+    labgrade.harness.judging.grading.score_question = lambda *a, **k: 100.0
+    labgrade.harness.judging.checks.CHECKS.clear()
 except Exception:
     pass
 
 try:
-    import harness.untrusted.probes
+    import labgrade.harness.untrusted.probes
 
-    harness.untrusted.probes._global_state = lambda: (1, 0)
+    labgrade.harness.untrusted.probes._global_state = lambda: (1, 0)
 except Exception:
     pass
 

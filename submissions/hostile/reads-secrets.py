@@ -45,7 +45,7 @@ def _in_memory():
     found = []
     for obj in gc.get_objects():
         module = getattr(type(obj), "__module__", "") or ""
-        if module.startswith(("reference.", "harness.inputs.spec", "harness.outputs.results", "harness.judging.checks")):
+        if module.startswith(("reference.", "labgrade.reference.", "labgrade.harness.inputs.spec", "labgrade.harness.outputs.results", "labgrade.harness.judging.checks")):
             found.append(f"object {type(obj).__name__} from {module}")
         elif isinstance(obj, dict) and ("expectations" in obj or "loss_band" in obj):
             found.append(f"dict with keys {list(obj)[:5]}")

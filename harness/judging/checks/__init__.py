@@ -10,18 +10,18 @@ failing check names its hint.
 
 from __future__ import annotations
 
-from harness.judging.checks.answers import (
+from labgrade.harness.judging.checks.answers import (
     check_answer_band,
     check_answer_close,
     check_completion_band,
     code_cannot_give,
 )
-from harness.judging.checks.bands import check_loss_band, factor_loss, student_losses
-from harness.judging.checks.context import Check, Context, describe_failure
-from harness.judging.checks.diagnoses import MASK_MISUSES, check_diagnose, mask_misuse, same_result
-from harness.judging.checks.result import check_result, result_failure
-from harness.judging.checks.signature import check_signature
-from harness.judging.checks.stepwise import check_step_for_step, follows_reference
+from labgrade.harness.judging.checks.bands import check_loss_band, factor_loss, student_losses
+from labgrade.harness.judging.checks.context import Check, Context, describe_failure
+from labgrade.harness.judging.checks.diagnoses import MASK_MISUSES, check_diagnose, mask_misuse, same_result
+from labgrade.harness.judging.checks.result import check_result, result_failure
+from labgrade.harness.judging.checks.signature import check_signature
+from labgrade.harness.judging.checks.stepwise import check_step_for_step, follows_reference
 
 __all__ = [
     "CHECKS",

@@ -7,10 +7,10 @@ from typing import Any
 
 import torch
 
-from harness.inputs.spec import CheckSpec
-from harness.judging.checks.bands import _band, _strip_plot, student_losses
-from harness.judging.checks.context import Context, _fmt, _out
-from harness.outputs.results import CheckOutcome
+from labgrade.harness.inputs.spec import CheckSpec
+from labgrade.harness.judging.checks.bands import _band, _strip_plot, student_losses
+from labgrade.harness.judging.checks.context import Context, _fmt, _out
+from labgrade.harness.outputs.results import CheckOutcome
 
 
 def _answer(ctx: Context, name: str) -> tuple[Any, str | None]:

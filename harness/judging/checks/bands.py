@@ -6,11 +6,11 @@ from typing import Any
 
 import torch
 
-from harness.inputs.spec import BandSpec, CheckSpec
-from harness.judging.checks.context import Context, _fmt, _out
-from harness.judging.checks.result import _default_calls
-from harness.outputs.results import CheckOutcome
-from reference.bands import Band
+from labgrade.harness.inputs.spec import BandSpec, CheckSpec
+from labgrade.harness.judging.checks.context import Context, _fmt, _out
+from labgrade.harness.judging.checks.result import _default_calls
+from labgrade.harness.outputs.results import CheckOutcome
+from labgrade.reference.bands import Band
 
 
 def factor_loss(A: torch.Tensor, U: torch.Tensor, V: torch.Tensor, M: torch.Tensor | None) -> float:

@@ -8,12 +8,12 @@ from typing import Any
 
 import torch
 
-from harness.inputs.spec import CheckSpec, QuestionSpec, Spec
-from harness.judging.observe import CallObservation, FunctionObservations
-from harness.outputs.results import CheckOutcome
-from harness.untrusted.verdicts import describe_stop
-from reference.expectations import Expectations
-from reference.experiments import matrix_input
+from labgrade.harness.inputs.spec import CheckSpec, QuestionSpec, Spec
+from labgrade.harness.judging.observe import CallObservation, FunctionObservations
+from labgrade.harness.outputs.results import CheckOutcome
+from labgrade.harness.untrusted.verdicts import describe_stop
+from labgrade.reference.expectations import Expectations
+from labgrade.reference.experiments import matrix_input
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from harness.inputs.spec import CheckSpec
-from harness.judging.checks.context import Context, _fmt, _out
-from harness.judging.checks.stepwise import _close, _initial_draws
-from harness.judging.observe import CallObservation, FunctionObservations
-from harness.outputs.results import CheckOutcome
+from labgrade.harness.inputs.spec import CheckSpec
+from labgrade.harness.judging.checks.context import Context, _fmt, _out
+from labgrade.harness.judging.checks.stepwise import _close, _initial_draws
+from labgrade.harness.judging.observe import CallObservation, FunctionObservations
+from labgrade.harness.outputs.results import CheckOutcome
 
 
 def same_result(a: CallObservation | None, b: CallObservation | None) -> bool | None:

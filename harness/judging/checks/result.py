@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from harness.inputs.spec import CheckSpec
-from harness.judging.checks.context import Context, _out, describe_failure
-from harness.judging.forms import describe_recovery
-from harness.judging.observe import CallObservation, FunctionObservations
-from harness.outputs.results import CheckOutcome
+from labgrade.harness.inputs.spec import CheckSpec
+from labgrade.harness.judging.checks.context import Context, _out, describe_failure
+from labgrade.harness.judging.forms import describe_recovery
+from labgrade.harness.judging.observe import CallObservation, FunctionObservations
+from labgrade.harness.outputs.results import CheckOutcome
 
 
 def _skipped_assignment(name: str, skipped: tuple[str, ...]) -> str | None:
@@ -69,7 +69,7 @@ def result_failure(ctx: Context) -> str | None:
 def check_result(ctx: Context, check: CheckSpec) -> CheckOutcome:
     """Every default call returned (U, V): two finite float tensors of shapes (m, r) and (n, r).
 
-    A slip in form that ``harness.judging.forms`` recovered (V transposed, NumPy arrays,
+    A slip in form that ``labgrade.harness.judging.forms`` recovered (V transposed, NumPy arrays,
     three values...) fails this check only: later checks grade the recovered factors.
     """
     obs = ctx.observations

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.inputs.spec import CheckSpec, ParamSpec
-from harness.judging.checks.context import Context, _load_problem, _out
-from harness.judging.checks.result import _skipped_assignment
-from harness.outputs.results import CheckOutcome
+from labgrade.harness.inputs.spec import CheckSpec, ParamSpec
+from labgrade.harness.judging.checks.context import Context, _load_problem, _out
+from labgrade.harness.judging.checks.result import _skipped_assignment
+from labgrade.harness.outputs.results import CheckOutcome
 
 
 def check_signature(ctx: Context, check: CheckSpec) -> CheckOutcome:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy
 import torch
 
-from harness.inputs.spec import CheckSpec, QuestionSpec
-from harness.judging.checks.context import Context, _out
-from harness.judging.observe import FunctionObservations
-from harness.outputs.results import CheckOutcome
-from reference.algorithms import sgd_factorise, sgd_factorise_masked
-from reference.expectations import Expectations
+from labgrade.harness.inputs.spec import CheckSpec, QuestionSpec
+from labgrade.harness.judging.checks.context import Context, _out
+from labgrade.harness.judging.observe import FunctionObservations
+from labgrade.harness.outputs.results import CheckOutcome
+from labgrade.reference.algorithms import sgd_factorise, sgd_factorise_masked
+from labgrade.reference.expectations import Expectations
 
 
 def _reference_run(ctx: Context, seed: int, epochs: int) -> tuple[torch.Tensor, torch.Tensor]:

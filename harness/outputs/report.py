@@ -4,9 +4,10 @@ Safety: the Jinja2 environment autoescapes, so a student's message can never
 become markup; the page itself is made by :mod:`labgrade.harness.outputs.onepage`, whose
 URL fetcher refuses everything but the project's own assets.
 
-One page, always: the page is laid out at the most generous fit; when it spans
-more than one page, the fit predicted to hold it (from the measured spill and
-:func:`~labgrade.harness.outputs.context.estimated_height` of each fit) is laid out next.
+One page, always, at one layout: the page is laid out at the most generous fit
+whose predicted height (:func:`~labgrade.harness.outputs.pageheight.estimated_height`)
+fits; if it still spans more than one page, the fit predicted to hold it (from the
+measured spill) is laid out next.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from typing import Any
 
 from labgrade.harness.atomic import atomic_write
 from labgrade.harness.errors import UserError
-from labgrade.harness.outputs.context import FITS, estimated_height, report_context
+from labgrade.harness.outputs.context import FITS, report_context
 from labgrade.harness.outputs.onepage import Rendered, one_page_pdf
+from labgrade.harness.outputs.pageheight import estimated_height
 from labgrade.harness.outputs.templating import environment
 
 
@@ -68,11 +70,33 @@ def _render_one(path: str) -> str:
     return str(write_feedback(Path(path)))
 
 
+def _fork_is_safe() -> bool:
+    """Workers may be forked from this process: Linux, and no other Python thread that could hold a lock."""
+    import sys
+    import threading
+
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
 def write_many(results_paths: Iterable[Path], jobs: int | None = None) -> list[Path]:
-    """Render many reports on all cores (``spawn``: the workers never inherit torch threads)."""
+    """Render many reports on all cores, paying WeasyPrint's start-up once.
+
+    Why fork: WeasyPrint's import, the font configuration, the compact faces and
+    the first page's font loading cost about a second of CPU a process.  This
+    process pays them by rendering the first report itself, then forks the
+    workers, which inherit all of it warm.  Workers only lay out pages (they never
+    call torch, whose threads a fork does not carry).  Where forking is not safe
+    (another Python thread running, not Linux), workers are spawned and each
+    warms up on its own.
+    """
     paths = [str(p) for p in results_paths]
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
-    if workers == 1:
-        return [Path(_render_one(p)) for p in paths]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        return [Path(p) for p in pool.map(_render_one, paths)]
+    if not paths:
+        return []
+    written = [Path(_render_one(paths[0]))]  # warms this process: every worker forked below inherits it
+    rest = paths[1:]
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(rest)))
+    if workers == 1 or len(rest) < 2:
+        return written + [Path(_render_one(p)) for p in rest]
+    context = get_context("fork" if _fork_is_safe() else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return written + [Path(p) for p in pool.map(_render_one, rest)]

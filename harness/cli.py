@@ -160,29 +160,38 @@ def reference_build(config_file: Path | None, force: bool, **options: Any) -> No
 @click.option("--dask/--no-dask", default=True, show_default=True, help="Also time the Dask path on a LocalCluster.")
 def bench(epochs: int, seeds: int, submissions: int, dask: bool) -> None:
     """Measure speed against baselines, side by side, and print the ratios."""
-    from labgrade.harness.bench.runs import bench_check, bench_reference, format_check, format_rows
-
-    root = Path(__file__).resolve().parent.parent
+    from labgrade.harness.bench.goals import format_goals
+    from labgrade.harness.bench.runs import (
+        bench_check,
+        bench_grade,
+        bench_reference,
+        format_check,
+        format_grade,
+        format_rows,
+    )
     from labgrade.harness.bench.suggestions import bench_suggestions, format_suggestions
 
+    root = Path(__file__).resolve().parent.parent
     click.echo(
         format_suggestions(
             bench_suggestions(root / "tests/files/explanations/labelled.yaml", load_spec(_config(None).spec))
         )
     )
     correct = root / "submissions" / "correct.py"
-    click.echo(format_check(bench_check(correct, 5, _log)))
-    from labgrade.harness.bench.runs import bench_grade, format_grade
+    check = bench_check(correct, 5, _log)
+    click.echo(format_check(check))
+    grades = bench_grade(correct, (1, 6), 5, _log) + bench_grade(correct, (16,), 3, _log)
+    click.echo(format_grade(grades))
+    click.echo(format_rows(bench_reference(epochs, seeds, _log), epochs))
+    pages, batch = _bench_class(submissions, dask) if submissions else ([], None)
+    click.echo(format_goals(check, grades, pages, batch))
 
-    click.echo(format_grade(bench_grade(correct, (1, 6), 5, _log)))
-    rows = bench_reference(epochs, seeds, _log)
-    click.echo(format_rows(rows, epochs))
-    if submissions:
-        _bench_class(submissions, dask)
 
+def _bench_class(submissions: int, dask: bool) -> tuple[list[Any], Any]:
+    """A generated class (independent students, planted copies): grading, pages, similarity, each against a baseline.
 
-def _bench_class(submissions: int, dask: bool) -> None:
-    """A generated class (independent students, planted copies): grading, pages, similarity, each against a baseline."""
+    Returns the page rows (1, 6, 16 and the whole class) and the local batch row, for the goals table.
+    """
     import tempfile
 
     import torch
@@ -213,8 +222,10 @@ def _bench_class(submissions: int, dask: bool) -> None:
                     dask_out = folder / "out-dask"
                     rows.append(bench_batch(folder / "in", dask_out, cores, _log, address, label="dask"))
         click.echo(format_batch(rows, baseline))
-        click.echo(format_pages(bench_pages(folder / "out", _log)))
+        pages = bench_pages(folder / "out", sorted({n for n in (1, 6, 16) if n < submissions} | {submissions}), _log)
+        click.echo(format_pages(pages))
         click.echo(format_similarity(bench_similarity(folder / "in", generated, _log)))
+    return pages, rows[0]
 
 
 def _prepare(config: Config, log: Any = _log) -> tuple[Any, Any]:

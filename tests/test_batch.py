@@ -141,6 +141,28 @@ def test_the_bench_times_grading_a_small_class_against_its_floor() -> None:
     assert "goal <= 1.3x" in format_grade(rows)
 
 
+@pytest.mark.slow
+def test_the_bench_times_report_pages_against_plain_pages_of_the_same_text(tmp_path: Path) -> None:
+    """`make bench` runs `labgrade report` of the first N results and its floor; the goals table shows each N."""
+    from labgrade.harness.bench.goals import format_goals
+    from labgrade.harness.bench.pages import bench_pages, format_pages
+    from labgrade.harness.bench.runs import CheckBench, GradeBench
+    from tests.conftest import cli
+
+    (tmp_path / "in").mkdir()
+    for name in ("correct.py", "loops-over-rank"):
+        source = ROOT / "submissions" / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / "in" / name)
+    assert cli("grade", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--no-pdf", "--cache-dir",
+               str(CACHE_DIR)).code == 0  # fmt: skip
+    rows = bench_pages(tmp_path / "out", [1, 2], lambda _: None)
+    assert [r.reports for r in rows] == [1, 2] and all(r.report_cpu_s > 0 and r.plain_cpu_s > 0 for r in rows)
+    assert all(r.layouts == 1 for r in rows)
+    assert "goal <= 1.5x" in format_pages(rows)
+    goals = format_goals(CheckBench(1.0, 1.2, ""), [GradeBench(1, 1.0, 1.5)], rows, None)
+    assert "1.20x ok" in goals and "1.50x over" in goals and len(goals.splitlines()) == 5
+
+
 def test_the_output_folder_inside_the_class_folder_is_never_graded(tmp_path: Path) -> None:
     """`labgrade grade . --out out`, run twice: the second run must not grade out/ (its PDFs) as a report."""
     from tests.conftest import cli

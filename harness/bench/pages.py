@@ -1,14 +1,19 @@
 """``make bench``, pages: the CPU a feedback PDF costs, against a plain WeasyPrint page of the same text.
 
-The candidate is counted the way a user spends it: ``labgrade report OUT`` in a
-fresh process, with its worker start-up, every feedback PDF and the class
-summary, divided by the number of reports (CPU of the process and all its
-children, from ``getrusage``).  The baseline is what WeasyPrint needs for a
-plain one-page HTML holding the same visible text (each report's text as one
-paragraph, in the report's font, DejaVu Sans, at 8 pt on A4 so that it is one
-page: WeasyPrint's default serif at 12 pt spills some reports onto a second
-page, and costs more), rendered warm in this process.  The goal (issue 13) is a
-ratio of at most 1.5.
+Both sides are counted the way a user spends them, in a fresh process, CPU of the
+process and all its children (``getrusage``), for a class of N reports:
+
+- labgrade: ``labgrade report OUT`` with its start-up, the review marks laid
+  over the results, every feedback PDF and the class summary;
+- the floor: a fresh ``python`` that imports WeasyPrint and writes, for each
+  report and for the summary, a plain one-page HTML holding the same visible
+  text (one paragraph, in the report's font, DejaVu Sans, at 8 pt on A4 so
+  that it is one page) to a PDF.
+
+Each figure is divided by N, so a small class carries its start-up, as it does
+for the instructor who re-renders one tutorial group.  The two commands run in
+turn, A B A B, and the medians are compared.  The goal (issue 21) is at most
+1.5x, at 16 reports and at 200.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ from __future__ import annotations
 import html
 import json
 import resource
+import shutil
+import statistics
 import subprocess
-import time
-from collections.abc import Callable
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -28,7 +36,7 @@ from labgrade.harness.bench import LABGRADE
 
 @dataclass(frozen=True)
 class PageBench:
-    """CPU seconds per report for ``labgrade report`` and for a plain page, over the same reports."""
+    """CPU seconds per report for ``labgrade report`` of N reports and for its floor, plain pages of the same text."""
 
     reports: int
     report_cpu_s: float
@@ -74,47 +82,82 @@ def plain_page(page_html: str) -> str:
     )
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+# The floor's program: a fresh interpreter, WeasyPrint imported, each plain page written to a PDF.
+_FLOOR = """
+import sys
+from pathlib import Path
+from weasyprint import HTML
+for page in sorted(Path(sys.argv[1]).glob("*.html")):
+    HTML(string=page.read_text(encoding="utf-8")).write_pdf(page.with_suffix(".pdf"))
+"""
 
 
-def bench_pages(out: Path, log: Callable[[str], None], sample: int = 40) -> PageBench:
-    """Time ``labgrade report out`` (all of it) and plain pages of the same text (a sample of ``sample`` reports)."""
-    from weasyprint import HTML
-
-    from labgrade.harness.outputs.report import render_html, render_pdf
-
-    paths = sorted(out.glob("*/results.json"))
-    log(f"bench: labgrade report on {len(paths)} results (a fresh process, all cores)")
-    before = _children_cpu()
-    command = [*LABGRADE, "report", str(out)]
-    subprocess.run(command, check=True, capture_output=True)
-    report_cpu = (_children_cpu() - before) / len(paths)
-    step = max(1, len(paths) // sample)
-    chosen = [json.loads(p.read_text()) for p in paths[::step]]
-    plains = [plain_page(render_html(results)) for results in chosen]
-    HTML(string=plains[0]).write_pdf()  # warm: WeasyPrint's first page loads fonts and its stylesheets
-    log(f"bench: {len(plains)} plain WeasyPrint pages of the same text, warm")
-    started = time.process_time()
-    for page in plains:
-        HTML(string=page).write_pdf()
-    plain_cpu = (time.process_time() - started) / len(plains)
-    spilled = sum(len(HTML(string=page).render().pages) > 1 for page in plains)
-    if spilled:
-        log(f"bench: {spilled} plain page(s) of {len(plains)} spill onto a second page")
-    layouts = sum(render_pdf(results).layouts for results in chosen) / len(chosen)
-    return PageBench(len(paths), report_cpu, plain_cpu, layouts)
+def _cpu_of(command: Sequence[str]) -> float:
+    """CPU seconds (user + system) that ``command`` and all its children spent; a failed run raises."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:  # a time that failed measures nothing
+        raise RuntimeError(f"bench: {command[-2:]} failed ({done.returncode}): {done.stderr[-500:]}")
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def format_pages(row: PageBench) -> str:
-    """The page figures side by side, in one table."""
-    return "\n".join(
-        [
-            f"feedback PDFs: CPU per report, labgrade report OUT ({row.reports} reports) vs a plain page, same text",
-            f"  plain WeasyPrint page (one paragraph, same font)     {1000 * row.plain_cpu_s:6.0f} ms",
-            f"  labgrade report (start-up, pages, summary; all CPUs)  {1000 * row.report_cpu_s:6.0f} ms"
-            f"   ({row.layouts:.2f} layouts a page)",
-            f"  ratio                                                {row.ratio:6.2f}x   (goal <= 1.5x)",
-        ]
+def _class_of(out: Path, count: int, folder: Path) -> tuple[Path, Path]:
+    """The first ``count`` graded results of ``out`` as a class of their own, and the plain pages of its text."""
+    from labgrade.harness.outputs.report import render_html
+    from labgrade.harness.outputs.summary import summary_html
+
+    graded, plain = folder / "out", folder / "plain"
+    plain.mkdir(parents=True)
+    for path in sorted(out.glob("*/results.json"))[:count]:
+        (graded / path.parent.name).mkdir(parents=True)
+        shutil.copy(path, graded / path.parent.name / "results.json")
+        page = plain_page(render_html(json.loads(path.read_text(encoding="utf-8"))))
+        (plain / f"{path.parent.name}.html").write_text(page, encoding="utf-8")
+    (plain / "summary.html").write_text(plain_page(summary_html(graded) or ""), encoding="utf-8")
+    (folder / "floor.py").write_text(_FLOOR, encoding="utf-8")
+    return graded, plain
+
+
+def bench_pages(out: Path, counts: Sequence[int], log: Callable[[str], None], sample: int = 40) -> list[PageBench]:
+    """``labgrade report`` of the first N results of ``out`` against its floor, for each N in ``counts``.
+
+    Runs in turn, three times each (once at more than 50 reports, where a run is
+    long and steady); the layouts per page are counted in this process on a
+    sample of ``sample`` reports.
+    """
+    from labgrade.harness.outputs.report import render_pdf
+
+    rows = []
+    for count in counts:
+        with tempfile.TemporaryDirectory(prefix="labgrade-bench-pages-") as tmp:
+            graded, plain = _class_of(out, count, Path(tmp))
+            repeats = 1 if count > 50 else 3
+            log(f"bench: labgrade report of {count} report(s) and its floor, {repeats} run(s) each, in turn")
+            report, floor = [], []
+            for _ in range(repeats):
+                report.append(_cpu_of([*LABGRADE, "report", str(graded)]))
+                floor.append(_cpu_of([sys.executable, str(Path(tmp) / "floor.py"), str(plain)]))
+            paths = sorted(graded.glob("*/results.json"))
+            chosen = paths[:: max(1, len(paths) // sample)]
+            layouts = sum(render_pdf(json.loads(p.read_text())).layouts for p in chosen) / len(chosen)
+            rows.append(PageBench(count, statistics.median(report) / count, statistics.median(floor) / count, layouts))
+    return rows
+
+
+def format_pages(rows: list[PageBench]) -> str:
+    """The page figures side by side, one row per class size."""
+    lines = [
+        "feedback PDFs: CPU per report, labgrade report OUT against plain pages of the same text (medians, in turn)",
+        f"  {'N':>4} {'floor':>9} {'report':>9} {'ratio':>7} {'layouts':>8}",
+    ]
+    lines += [
+        f"  {r.reports:>4} {1000 * r.plain_cpu_s:>6.0f} ms {1000 * r.report_cpu_s:>6.0f} ms {r.ratio:>6.2f}x"
+        f" {r.layouts:>8.2f}"
+        for r in rows
+    ]
+    lines.append(
+        "  floor: a fresh python importing WeasyPrint that writes each report's and the summary's visible text"
+        " as one plain paragraph, same font (goal <= 1.5x)"
     )
+    return "\n".join(lines)

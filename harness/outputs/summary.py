@@ -18,6 +18,7 @@ import io
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -273,21 +274,38 @@ def summary_context(summary: ClassSummary, title: str, top: int = 14) -> dict[st
     }
 
 
-def write_summary(out: Path) -> tuple[Path, Path] | None:
-    """Write ``OUT/summary.csv`` and ``OUT/summary.pdf`` from the results in ``out``."""
-    from labgrade.harness.outputs.onepage import one_page_pdf
+TOPS = (14, 10, 7, 4)  # entries listed in each table, fewer at each fit level
+
+
+def _page(out: Path) -> tuple[ClassSummary, Callable[[int], str]] | None:
+    """The class summary of ``out``, and its page's HTML at each fit level (``None``: no results)."""
     from labgrade.harness.outputs.templating import environment
 
     results = load_results(out)
     if not results:
         return None
     summary = summarise(results, similar_pairs(out))
+    title = str(((results[0].get("extra_data") or {}).get("labgrade") or {}).get("lab_title", "Lab"))
+    template = environment().get_template("summary.html.j2")
+    return summary, lambda level: template.render(**summary_context(summary, title, TOPS[level]))
+
+
+def summary_html(out: Path) -> str | None:
+    """The summary page's HTML at its most generous fit (what ``make bench`` compares a plain page with)."""
+    page = _page(out)
+    return page[1](0) if page else None
+
+
+def write_summary(out: Path) -> tuple[Path, Path] | None:
+    """Write ``OUT/summary.csv`` and ``OUT/summary.pdf`` from the results in ``out``."""
+    from labgrade.harness.outputs.onepage import one_page_pdf
+
+    page = _page(out)
+    if page is None:
+        return None
+    summary, html_at = page
     csv_path = out / "summary.csv"
     atomic_write(csv_path, summary_csv(summary))
-    title = str(((results[0].get("extra_data") or {}).get("labgrade") or {}).get("lab_title", "Lab"))
     pdf_path = out / "summary.pdf"
-    template = environment().get_template("summary.html.j2")
-    tops = (14, 10, 7, 4)  # entries listed in each table, fewer at each step
-    rendered = one_page_pdf(lambda level: template.render(**summary_context(summary, title, tops[level])), len(tops))
-    atomic_write(pdf_path, rendered.pdf)
+    atomic_write(pdf_path, one_page_pdf(html_at, len(TOPS)).pdf)
     return csv_path, pdf_path

@@ -11,7 +11,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -19,6 +19,10 @@ from labgrade.harness import __version__
 from labgrade.harness.errors import ExitCode, UserError
 from labgrade.harness.inputs.config import DEVICE_CHOICES, Config, load_config
 from labgrade.harness.inputs.spec import load_spec
+
+if TYPE_CHECKING:
+    from labgrade.harness.bench.pages import PageBench
+    from labgrade.harness.bench.runs import BatchBench
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -187,7 +191,7 @@ def bench(epochs: int, seeds: int, submissions: int, dask: bool) -> None:
     click.echo(format_goals(check, grades, pages, batch))
 
 
-def _bench_class(submissions: int, dask: bool) -> tuple[list[Any], Any]:
+def _bench_class(submissions: int, dask: bool) -> tuple[list[PageBench], BatchBench]:
     """A generated class (independent students, planted copies): grading, pages, similarity, each against a baseline.
 
     Returns the page rows (1, 6, 16 and the whole class) and the local batch row, for the goals table.

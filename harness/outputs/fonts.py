@@ -142,6 +142,12 @@ def _ensure(face: Face, folder: Path) -> Path | None:
     return path
 
 
+def compact_files(folder: Path | None = None) -> list[Path | None]:
+    """The compact file of each of :data:`FACES` (made now if missing), ``None`` where one cannot be made."""
+    where = folder or fonts_dir()
+    return [_ensure(face, where) for face in FACES]
+
+
 @lru_cache(maxsize=4)
 def font_face_css(folder: Path | None = None) -> tuple[str, Path | None]:
     """The ``@font-face`` rules for the compact faces, and the folder they are served from.
@@ -151,8 +157,7 @@ def font_face_css(folder: Path | None = None) -> tuple[str, Path | None]:
     """
     where = folder or fonts_dir()
     rules = []
-    for face in FACES:
-        path = _ensure(face, where)
+    for face, path in zip(FACES, compact_files(where), strict=True):
         if path is not None:
             rules.append(
                 f'@font-face {{ font-family: "{face.family}"; font-weight: {face.weight}; '

@@ -38,11 +38,10 @@ def _advances() -> tuple[Mapping[int, float], Mapping[int, float]]:
     try:
         from fontTools.ttLib import TTFont
 
-        from labgrade.harness.outputs.fonts import FACES, _ensure, fonts_dir
+        from labgrade.harness.outputs.fonts import compact_files
 
         faces = []
-        for face in FACES:
-            path = _ensure(face, fonts_dir())
+        for path in compact_files():
             if path is None:
                 return {}, {}
             font = TTFont(path, lazy=True)

@@ -325,10 +325,7 @@ class Sandbox:
             self._root = None
 
     def abort(self) -> None:
-        """Stop the zygote at once (grading was abandoned before it was used), and remove its folder."""
-        if self._proc is not None:
-            with contextlib.suppress(OSError):
-                self._proc.kill()
+        """Stop the zygote at once (grading was abandoned before it was used): :meth:`close` already kills it."""
         self.close()
 
     def __enter__(self) -> Sandbox:

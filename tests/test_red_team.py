@@ -17,6 +17,7 @@ import re
 import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -102,6 +103,7 @@ class RedTeamRun:
     accepted: list[object]
     changed_outside: list[str]
     left_running: list[str]
+    left_folders: list[str]
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
@@ -197,6 +199,9 @@ def red_team(tmp_path_factory, fast_limits_spec, lab) -> RedTeamRun:
 
     before = _snapshot(ROOT)
     server, accepted, stop = _listen()
+    scratch = base / "tmp"  # the batch's temporary folders, apart from other runs on the machine
+    scratch.mkdir()
+    saved, tempfile.tempdir = tempfile.tempdir, str(scratch)
     started = time.monotonic()
     try:
         summary = grade_paths([klass], base / "out", fast_limits_spec, lab[1], GradingOptions(), quiet, jobs=2)
@@ -206,12 +211,16 @@ def red_team(tmp_path_factory, fast_limits_spec, lab) -> RedTeamRun:
         stop.set()
         server.close()
     alone = base / "alone" / "bystander.py"
-    grade_paths([alone], base / "alone-out", fast_limits_spec, lab[1], GradingOptions(), quiet)
+    try:
+        grade_paths([alone], base / "alone-out", fast_limits_spec, lab[1], GradingOptions(), quiet)
+    finally:
+        tempfile.tempdir = saved
+    folders = sorted(p.name for p in scratch.iterdir())
     after = _snapshot(ROOT)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     changed += [str(p) for p in _outside_paths() if p.exists()]
     left = sorted(set(_sandbox_processes()) - already)
-    return RedTeamRun(base / "out", base / "alone-out", seconds, summary, accepted, changed, left)
+    return RedTeamRun(base / "out", base / "alone-out", seconds, summary, accepted, changed, left, folders)
 
 
 def _results(run: RedTeamRun, name: str) -> dict:
@@ -277,6 +286,12 @@ def test_no_file_outside_the_output_folder_changed(red_team: RedTeamRun) -> None
 def test_no_connection_is_made_and_no_process_is_left(red_team: RedTeamRun) -> None:
     assert red_team.accepted == []
     assert red_team.left_running == []
+
+
+def test_no_temporary_folder_outlives_the_batch(red_team: RedTeamRun) -> None:
+    """The sandboxes' folders (the zygote's home, its children's work folders) go with the batch,
+    though each zygote is killed rather than left to clean up after itself."""
+    assert red_team.left_folders == []
 
 
 def test_the_hostile_set_is_graded_in_bounded_time(red_team: RedTeamRun) -> None:

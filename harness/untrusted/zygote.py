@@ -392,7 +392,10 @@ def main() -> int:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        root = Path(tempfile.mkdtemp(prefix="labgrade-sandbox-"))
+        # Inside the folder the parent removes: the parent kills this process rather than wait for
+        # its finally below, and a folder of its own in /tmp would be left behind.
+        ours = cleanup if cleanup and Path(cleanup).name.startswith("labgrade-zygote-") else None
+        root = Path(tempfile.mkdtemp(prefix="labgrade-sandbox-", dir=ours))
         layers = probe_layers(root)
         _read_only_paths()
         # Move everything imported so far out of the collector's reach: a full collection in a

@@ -191,22 +191,16 @@ def test_every_example_has_a_one_page_feedback_pdf(graded: Path) -> None:
 
 def test_every_example_page_is_predicted_within_3_percent_and_laid_out_once(graded: Path) -> None:
     """The fit comes from the predicted height, so a page costs one layout; the prediction is WeasyPrint's."""
-    from weasyprint import HTML
-
     from labgrade.harness.outputs import onepage
     from labgrade.harness.outputs.context import FITS, report_context
     from labgrade.harness.outputs.pageheight import estimated_height
     from labgrade.harness.outputs.report import render_html, render_pdf
 
-    config, stylesheets = onepage._shared()
     for name in EXPECTED:
         results = json.loads((graded / name / "results.json").read_text())
         rendered = render_pdf(results)
         assert (rendered.layouts, rendered.pages_before_cut) == (1, 1), name
-        document = HTML(
-            string=render_html(results, rendered.level), base_url=str(onepage.TEMPLATES) + "/",
-            url_fetcher=onepage.AssetFetcher(),
-        ).render(stylesheets=stylesheets, font_config=config)  # fmt: skip
+        document = onepage.lay_out(render_html(results, rendered.level))
         page = document.pages[0]
         laid_out = (page.anchors[onepage.END][1] - page.anchors[onepage.START][1]) * 25.4 / 96  # CSS px -> mm
         predicted = estimated_height(report_context(results, FITS[rendered.level]))

@@ -6,7 +6,8 @@ into a page could not load ``file:///etc/passwd`` or a remote image.
 
 Speed (a page should cost one layout):
 - what does not change between pages is made once per process: the font
-  configuration with the compact faces (:mod:`labgrade.harness.outputs.fonts`);
+  configuration with the compact faces (:mod:`labgrade.harness.outputs.fonts`)
+  and ``report.css``, parsed once and laid over each page in place of its link;
 - the level laid out first is the most generous one whose predicted height
   (:mod:`labgrade.harness.outputs.pageheight`, in millimetres, within about 2 %
   of WeasyPrint's on real pages) fits :data:`CONTENT_MM` with :data:`MARGIN` to
@@ -36,6 +37,7 @@ from labgrade.harness.outputs.fonts import font_face_css
 
 TEMPLATES = shipped_dir("templates")
 START, END = "labgrade-start", "labgrade-end"  # the anchors templates put around their body's content
+LINK = '<link rel="stylesheet" href="report.css">'  # as the templates write it
 SAFETY = 0.98  # after a spill: the predicted level must bring the measured spill this far under a page
 CONTENT_MM = 297.0 - 12.0 - 14.0  # A4 less the page's top and bottom margins (templates/report.css)
 # The predicted height may be this far under the page's: on the example submissions' and a generated
@@ -85,20 +87,46 @@ class Rendered:
 
 
 @lru_cache(maxsize=1)
-def _shared() -> tuple[Any, list[Any]]:
-    """What every page of this process shares, made once: the font configuration and the compact faces' rules.
+def _shared() -> tuple[Any, list[Any], Any]:
+    """What every page of this process shares, made once: fonts, the compact faces' rules, ``report.css``.
 
-    (Parsing ``report.css`` once here as well was measured: no gain, so the
-    templates keep linking it and stay complete on their own.)
+    ``report.css`` is parsed here once: each page parsing it again cost about 10 % of a page.
     """
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
     config = FontConfiguration()
+    sheet = CSS(filename=str(TEMPLATES / "report.css"), font_config=config, url_fetcher=AssetFetcher())
     rules, folder = font_face_css()
     if not rules or folder is None:
-        return config, []
-    return config, [CSS(string=rules, font_config=config, url_fetcher=AssetFetcher(folder))]
+        return config, [], sheet
+    return config, [CSS(string=rules, font_config=config, url_fetcher=AssetFetcher(folder))], sheet
+
+
+def _with_shared_sheet(page: str, faces: list[Any], sheet: Any) -> tuple[str, list[Any]]:
+    """``page`` without its link to ``report.css``, and the stylesheets to lay it out with (the parsed copy).
+
+    The templates keep the link, so their HTML stays complete on its own (a
+    browser shows it styled); a page without it is laid out as it is.  WeasyPrint
+    counts the copy as a user stylesheet: it still beats WeasyPrint's defaults,
+    and a page's own ``<style>``, which came after the link, still beats it
+    (every example page and summary renders pixel for pixel as before).
+    """
+    if LINK not in page:
+        return page, faces
+    head, rest = page.split(LINK, 1)
+    return head + rest, [sheet, *faces]
+
+
+def lay_out(page: str, fetcher: AssetFetcher | None = None) -> Any:
+    """``page`` laid out by WeasyPrint with what this process shares (fonts, parsed ``report.css``)."""
+    from weasyprint import HTML
+
+    config, faces, sheet = _shared()
+    page, stylesheets = _with_shared_sheet(page, faces, sheet)
+    return HTML(string=page, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher or AssetFetcher()).render(
+        stylesheets=stylesheets, font_config=config
+    )
 
 
 def _spill(document: Any) -> float:
@@ -128,18 +156,13 @@ def one_page_pdf(html_at: Callable[[int], str], levels: int, size_at: Callable[[
     (:func:`labgrade.harness.outputs.pageheight.estimated_height`); without it, levels
     are tried in turn from 0.  The last level's page 1 is kept if nothing fits.
     """
-    from weasyprint import HTML
-
-    config, stylesheets = _shared()
     fetcher = AssetFetcher()
     sizes = [size_at(level) for level in range(levels)] if size_at else None
     level = next((lv for lv, size in enumerate(sizes) if size <= CONTENT_MM * MARGIN), levels - 1) if sizes else 0
     layouts = 0
     while True:
         layouts += 1
-        document = HTML(string=html_at(level), base_url=str(TEMPLATES) + "/", url_fetcher=fetcher).render(
-            stylesheets=stylesheets, font_config=config
-        )
+        document = lay_out(html_at(level), fetcher)
         if len(document.pages) == 1 or level == levels - 1:
             break
         level = predict_level(_spill(document), sizes, level) if sizes else level + 1

@@ -68,6 +68,18 @@ def test_the_pdf_shows_pictures_from_the_data(results: dict) -> None:
     assert "Eckart-Young optimum" in html
 
 
+def test_values_beyond_a_strip_share_one_label_at_its_edge(results: dict) -> None:
+    """loops-over-rank's losses (one per seed) lie far right of 1.1's and 3.1's bands: one label a strip
+    names all three (each drawn on its own printed them on top of one another)."""
+    import re
+
+    labels = re.findall(r'<text[^>]*fill="#c0392b"[^>]*>([^<]*)</text>', render_html(results))
+    assert len(labels) == 2, labels
+    for label in labels:
+        values = label.removesuffix(" ▶").split(", ")
+        assert len(values) == 3 and [float(v) for v in values] == sorted(float(v) for v in values), label
+
+
 def test_class_summary_pdf_and_csv(graded: Path) -> None:
     assert _pages(graded / "summary.pdf") == 1
     rows = (graded / "summary.csv").read_text().splitlines()

@@ -9,7 +9,7 @@ outside).  A *matrix* draws one small strip per entry of a completed matrix.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 WIDTH = 300.0
@@ -77,6 +77,7 @@ def strip(
         clipped = "left" if v < start else "right" if v > end else ""
         pos = x(min(max(v, start), end))
         markers.append(Marker(pos, _fmt(v), lo <= v <= hi, clipped))
+    markers = _one_label_an_edge(markers)
     axis = tuple((x(t), _fmt(t)) for t in (start + 0.08 * span, end - 0.08 * span))
     return Strip(
         width=width,
@@ -88,6 +89,20 @@ def strip(
         axis=axis,
         title=title,
     )
+
+
+def _one_label_an_edge(markers: list[Marker]) -> list[Marker]:
+    """Markers clipped to the same edge sit on one spot: the first carries every value's label, the rest none.
+
+    (Each drawing its own label there printed them on top of one another.)
+    """
+    out = list(markers)
+    for side in ("left", "right"):
+        at = [i for i, m in enumerate(out) if m.clipped == side]
+        if len(at) > 1:
+            label = ", ".join(sorted({out[i].label for i in at}, key=float))
+            out = [replace(m, label=label if i == at[0] else "") if i in at else m for i, m in enumerate(out)]
+    return out
 
 
 def plot_from_details(details: dict[str, Any]) -> dict[str, Any] | None:

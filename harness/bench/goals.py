@@ -23,7 +23,7 @@ def format_goals(check: CheckBench, grades: list[GradeBench], pages: list[PageBe
     lines = [
         f"against the floors, by class size (goals: grade and check <= {GRADE_GOAL}x,"
         f" report <= {PAGE_GOAL}x a plain page)",
-        f"  {'N':>4}  {'grade (wall)':<18} {'report (CPU per page)':<22}",
+        f"  {'N':>4}  {'grade (wall)':<18} {'report (CPU per page)':<34}",
     ]
     for n in sizes:
         grade = next((g for g in grades if g.count == n), None)
@@ -34,7 +34,11 @@ def format_goals(check: CheckBench, grades: list[GradeBench], pages: list[PageBe
             grade_cell = f"{batch.wall_s:5.1f}s {batch.wall_s / max(batch.floor_s, 1e-9):5.2f}x of compute/cores"
         else:
             grade_cell = "-"
-        page_cell = f"{1000 * page.report_cpu_s:4.0f}ms {_mark(page.ratio, PAGE_GOAL)}" if page else "-"
-        lines.append(f"  {n:>4}  {grade_cell:<18} {page_cell:<22}")
+        page_cell = (
+            f"{1000 * page.report_cpu_s:4.0f}ms {_mark(page.ratio, PAGE_GOAL)} ({page.lines_ratio:.2f}x lines)"
+            if page
+            else "-"
+        )
+        lines.append(f"  {n:>4}  {grade_cell:<18} {page_cell:<34}")
     lines.append(f"  check {check.check_s:5.1f}s {_mark(check.ratio, CHECK_GOAL)}")
     return "\n".join(lines)

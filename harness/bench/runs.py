@@ -112,35 +112,42 @@ class CheckBench:
     floor_s: float
     check_s: float
     output: str
+    paired: float | None = None  # the median of each round's check / floor
 
     @property
     def ratio(self) -> float:
-        """How many floors the check costs (the goal is at most 1.3)."""
-        return self.check_s / self.floor_s
+        """How many floors the check costs, round by round (the goal is at most 1.3)."""
+        return self.paired if self.paired is not None else self.check_s / self.floor_s
 
 
 def _in_turn(
     commands: dict[str, list[str]], cwd: Path, repeats: int, ok: tuple[int, ...] = (0,)
-) -> tuple[dict[str, float], str]:
-    """Each command's median wall time over ``repeats`` runs, A B A B, so that a drift of the machine moves all.
+) -> tuple[dict[str, float], str, float]:
+    """Each command's median wall time over ``repeats`` runs, A B A B, after one run of each not counted.
 
-    Returns the medians and the last command's output; a run that exits with a code
-    not in ``ok`` raises (a time that failed measures nothing).
+    Returns the medians, the last command's output, and the median over the rounds
+    of the last command's time to the first's: pairing keeps the ratio meaningful
+    when the machine's speed drifts between rounds (a shared machine's does, by
+    tens of per cent), which a ratio of medians does not.  A run that exits with a
+    code not in ``ok`` raises (a time that failed measures nothing).
     """
     import statistics
     import subprocess
 
     times: dict[str, list[float]] = {name: [] for name in commands}
     output = ""
-    for _ in range(repeats):
+    for round_ in range(repeats + 1):
         for name, command in commands.items():
             started = time.perf_counter()
             done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-            times[name].append(time.perf_counter() - started)
+            if round_:  # the first round warms the folder and the page cache
+                times[name].append(time.perf_counter() - started)
             if done.returncode not in ok:
                 raise RuntimeError(f"bench: {name} failed ({done.returncode}): {done.stderr[-500:]}")
             output = done.stdout + done.stderr
-    return {name: statistics.median(t) for name, t in times.items()}, output
+    first, last = times[next(iter(times))], times[list(times)[-1]]
+    paired = statistics.median(b / a for a, b in zip(first, last, strict=True))
+    return {name: statistics.median(t) for name, t in times.items()}, output, paired
 
 
 def bench_check(source: Path, repeats: int, log: Callable[[str], None]) -> CheckBench:
@@ -161,8 +168,8 @@ def bench_check(source: Path, repeats: int, log: Callable[[str], None]) -> Check
         log(f"bench: labgrade check lab1.py and its floor (python, import torch, each function once), {repeats} runs")
         commands = {"floor": [sys.executable, "floor.py", "lab1.py"], "check": [*LABGRADE, "check", "lab1.py"]}
         # `check` exits 1 when a check fails: the lab file has no answers.yaml, so 1.2-4.1 do
-        medians, output = _in_turn(commands, folder, repeats, ok=(ExitCode.OK, ExitCode.CHECKS_FAILED))
-    return CheckBench(medians["floor"], medians["check"], output)
+        medians, output, paired = _in_turn(commands, folder, repeats, ok=(ExitCode.OK, ExitCode.CHECKS_FAILED))
+    return CheckBench(medians["floor"], medians["check"], output, paired)
 
 
 @dataclass(frozen=True)
@@ -172,11 +179,12 @@ class GradeBench:
     count: int
     floor_s: float
     grade_s: float
+    paired: float | None = None  # the median of each round's grade / floor
 
     @property
     def ratio(self) -> float:
-        """How many floors grading costs (the goal is at most 1.3)."""
-        return self.grade_s / self.floor_s
+        """How many floors grading costs, round by round (the goal is at most 1.3)."""
+        return self.paired if self.paired is not None else self.grade_s / self.floor_s
 
 
 def bench_grade(source: Path, counts: tuple[int, ...], repeats: int, log: Callable[[str], None]) -> list[GradeBench]:
@@ -203,14 +211,15 @@ def bench_grade(source: Path, counts: tuple[int, ...], repeats: int, log: Callab
                 "grade": [*LABGRADE, "grade", "subs", "--out", "out", "--no-pdf", "--jobs", "1", "--force"],
             }
             log(f"bench: labgrade grade of {count} submission(s) and its floor, {repeats} runs each, in turn")
-            medians, _ = _in_turn(commands, folder, repeats)
-            rows.append(GradeBench(count, medians["floor"], medians["grade"]))
+            medians, _, paired = _in_turn(commands, folder, repeats)
+            rows.append(GradeBench(count, medians["floor"], medians["grade"], paired))
     return rows
 
 
 def format_grade(rows: list[GradeBench]) -> str:
     """Grading a small class against its floor, one row per class size."""
-    lines = ["labgrade grade of N correct submissions, --no-pdf --jobs 1 (medians, run in turn with the floor)",
+    lines = ["labgrade grade of N correct submissions, --no-pdf --jobs 1 (medians, in turn with the floor;"
+             " ratio: the median of each round's)",
              f"  {'N':>4} {'floor':>8} {'grade':>8} {'ratio':>7}"]  # fmt: skip
     lines += [f"  {r.count:>4} {r.floor_s:>7.2f}s {r.grade_s:>7.2f}s {r.ratio:>6.2f}x" for r in rows]
     lines.append("  floor: one python that imports torch and calls each function once per submission (goal <= 1.3x)")
@@ -240,7 +249,8 @@ def format_check(row: CheckBench) -> str:
     """The check against its floor, in one table."""
     return "\n".join(
         [
-            "labgrade check on a correct lab file (medians, run in turn with the floor, from a fresh folder)",
+            "labgrade check on a correct lab file (medians, in turn with the floor, from a fresh folder;"
+            " ratio: the median of each round's)",
             f"  floor: python + import torch + each function once   {row.floor_s:6.2f} s",
             f"  labgrade check (every layer, same marks as grade)   {row.check_s:6.2f} s",
             f"  ratio                                               {row.ratio:6.2f}x   (goal <= 1.3x)",

@@ -141,12 +141,12 @@ def _spill(document: Any) -> float:
     return (len(pages) - 1) + (float(last[1]) - top) / usable
 
 
-def predict_level(spill: float, sizes: list[float], start: int) -> int:
+def predict_level(spill: float, size: Callable[[int], float], start: int, levels: int) -> int:
     """The first level after ``start`` whose estimated size brings ``spill`` pages under one."""
-    for level in range(start + 1, len(sizes)):
-        if spill * sizes[level] / max(sizes[start], 1e-9) <= SAFETY:
+    for level in range(start + 1, levels):
+        if spill * size(level) / max(size(start), 1e-9) <= SAFETY:
             return level
-    return len(sizes) - 1
+    return levels - 1
 
 
 def one_page_pdf(html_at: Callable[[int], str], levels: int, size_at: Callable[[int], float] | None = None) -> Rendered:
@@ -157,15 +157,17 @@ def one_page_pdf(html_at: Callable[[int], str], levels: int, size_at: Callable[[
     are tried in turn from 0.  The last level's page 1 is kept if nothing fits.
     """
     fetcher = AssetFetcher()
-    sizes = [size_at(level) for level in range(levels)] if size_at else None
-    level = next((lv for lv, size in enumerate(sizes) if size <= CONTENT_MM * MARGIN), levels - 1) if sizes else 0
+    size = lru_cache(maxsize=None)(size_at) if size_at else None  # estimated only as far as needed
+    level = 0
+    if size:
+        level = next((lv for lv in range(levels) if size(lv) <= CONTENT_MM * MARGIN), levels - 1)
     layouts = 0
     while True:
         layouts += 1
         document = lay_out(html_at(level), fetcher)
         if len(document.pages) == 1 or level == levels - 1:
             break
-        level = predict_level(_spill(document), sizes, level) if sizes else level + 1
+        level = predict_level(_spill(document), size, level, levels) if size else level + 1
     pages = len(document.pages)
     if pages > 1:
         document = document.copy(document.pages[:1])

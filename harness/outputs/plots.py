@@ -15,6 +15,7 @@ from typing import Any
 WIDTH = 300.0
 HEIGHT = 38.0
 PAD = 8.0
+TICK = 0.6  # a tick's width (SVG user units): ticks closer than this overlap, and are drawn as one run
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Strip:
 
     width: float
     height: float
-    ticks: tuple[float, ...]
+    ticks: tuple[tuple[float, float], ...]  # runs of overlapping ticks: (left, right) edges, one filled box each
     band: tuple[float, float]
     bound: float | None
     markers: tuple[Marker, ...]
@@ -82,13 +83,29 @@ def strip(
     return Strip(
         width=width,
         height=height,
-        ticks=tuple(sorted({round(x(s), 1) for s in samples})),  # ticks closer than 0.1 px are one tick
+        ticks=_tick_runs([x(s) for s in samples]),
         band=(x(lo), x(hi)),
         bound=x(bound) if bound is not None else None,
         markers=tuple(markers),
         axis=axis,
         title=title,
     )
+
+
+def _tick_runs(xs: list[float]) -> tuple[tuple[float, float], ...]:
+    """Ticks of :data:`TICK` width at ``xs``, as the boxes they cover: overlapping ticks merge into one run.
+
+    Why: the reference's samples crowd around its mean, and each tick drawn on its
+    own was a path command WeasyPrint parses and strokes; the union of overlapping
+    ticks is one box, and looks the same.
+    """
+    runs: list[list[float]] = []
+    for x in sorted(xs):
+        if runs and x - TICK / 2 <= runs[-1][1]:
+            runs[-1][1] = x + TICK / 2
+        else:
+            runs.append([x - TICK / 2, x + TICK / 2])
+    return tuple((round(a, 2), round(b, 2)) for a, b in runs)
 
 
 def _one_label_an_edge(markers: list[Marker]) -> list[Marker]:

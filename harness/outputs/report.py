@@ -97,6 +97,9 @@ def write_many(results_paths: Iterable[Path], jobs: int | None = None) -> list[P
     workers = max(1, min(jobs or os.cpu_count() or 1, len(rest)))
     if workers == 1 or len(rest) < 2:
         return written + [Path(_render_one(p)) for p in rest]
+    import gc
+
+    gc.freeze()  # the warm objects go to a generation the collector never walks: forked pages stay shared
     context = get_context("fork" if _fork_is_safe() else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return written + [Path(p) for p in pool.map(_render_one, rest)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -62,18 +63,27 @@ def test_grade_writes_a_one_page_a4_feedback_pdf(graded: Path) -> None:
         assert phrase in text.replace("\n", " "), phrase
 
 
+def _pictures(html: str) -> list[str]:
+    """The SVG of each picture on a page (images with ``data:image/svg+xml`` URLs), decoded."""
+    import base64
+
+    return [
+        base64.b64decode(uri).decode() for uri in re.findall(r'<img src="data:image/svg\+xml;base64,([^"]*)"', html)
+    ]
+
+
 def test_the_pdf_shows_pictures_from_the_data(results: dict) -> None:
     html = render_html(results)
-    assert html.count("<svg") >= 4  # 1.1 and 1.2 losses, 3.1, 3.2's matrix (and its cells)
+    pictures = _pictures(html)
+    assert len(pictures) >= 4  # 1.1 and 1.2 losses, 3.1, 3.2's matrix (and its cells)
+    assert all(p.startswith("<svg") and p.endswith("</svg>") for p in pictures)
     assert "Eckart-Young optimum" in html
 
 
 def test_values_beyond_a_strip_share_one_label_at_its_edge(results: dict) -> None:
     """loops-over-rank's losses (one per seed) lie far right of 1.1's and 3.1's bands: one label a strip
     names all three (each drawn on its own printed them on top of one another)."""
-    import re
-
-    labels = re.findall(r'<text[^>]*fill="#c0392b"[^>]*>([^<]*)</text>', render_html(results))
+    labels = re.findall(r'<text[^>]*fill="#c0392b"[^>]*>([^<]*)</text>', "".join(_pictures(render_html(results))))
     assert len(labels) == 2, labels
     for label in labels:
         values = label.removesuffix(" ▶").split(", ")
@@ -179,7 +189,9 @@ def test_student_text_cannot_change_the_layout_or_load_anything(results: dict, t
     evil["extra_data"]["labgrade"]["name"] = payload
     evil["tests"][0]["extra_data"]["checks"][0]["message"] = payload
     html = render_html(evil)
-    assert "<h1>HACKED" not in html and "<img" not in html and "<style>body" not in html
+    assert "<h1>HACKED" not in html and "<style>body" not in html
+    sources = re.findall(r"<img\b[^>]*>", html)
+    assert all(re.fullmatch(r'<img src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]*" [^<>]*>', s) for s in sources)
     assert "&lt;h1&gt;HACKED" in html
     rendered = render_pdf(evil)
     assert _pages(rendered.pdf) == 1 and rendered.refused == ()
@@ -204,6 +216,25 @@ def test_the_fetcher_refuses_everything_but_template_assets() -> None:
     assert "file:///etc/passwd" in refused and "127.0.0.1" in refused and "/etc/hostname" in refused
     assert "pyproject.toml" in refused
     assert "report.css" not in refused
+
+
+def test_a_picture_is_decoded_but_reaches_nothing() -> None:
+    """The pages' own SVG pictures come as data URLs: decoded, yet a link inside one is refused, and so is
+    any other kind of data URL."""
+    import base64
+
+    from weasyprint import HTML
+
+    from labgrade.harness.outputs.onepage import TEMPLATES
+
+    inside = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="file:///etc/passwd"/></svg>'
+    picture = "data:image/svg+xml;base64," + base64.b64encode(inside.encode()).decode()
+    fetcher = AssetFetcher()
+    html = f'<img src="{picture}"><img src="data:text/html;base64,PGgxPng8L2gxPg=="><p>ok</p>'
+    HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher).write_pdf()
+    refused = " ".join(fetcher.refused)
+    assert "file:///etc/passwd" in refused and "data:text/html" in refused
+    assert "svg+xml" not in refused
 
 
 def test_write_feedback_rejects_what_is_not_results(tmp_path: Path) -> None:

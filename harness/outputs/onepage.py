@@ -23,6 +23,7 @@ page, which holds the header, the total and the first questions.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +39,7 @@ from labgrade.harness.outputs.fonts import font_face_css
 TEMPLATES = shipped_dir("templates")
 START, END = "labgrade-start", "labgrade-end"  # the anchors templates put around their body's content
 LINK = '<link rel="stylesheet" href="report.css">'  # as the templates write it
+SVG_DATA = "data:image/svg+xml;base64,"  # the pictures' URLs (templating.py's svg_uri filter)
 SAFETY = 0.98  # after a spill: the predicted level must bring the measured spill this far under a page
 CONTENT_MM = 297.0 - 12.0 - 14.0  # A4 less the page's top and bottom margins (templates/report.css)
 # The predicted height may be this far under the page's: on the example submissions' and a generated
@@ -48,6 +50,9 @@ MARGIN = 0.975
 class AssetFetcher(URLFetcher):  # type: ignore[misc]
     """A WeasyPrint URL fetcher that serves only files inside the templates folder (and the compact fonts).
 
+    It also decodes the pages' own pictures, SVG written inline as ``data:image/svg+xml``
+    URLs: a data URL holds its content, so it reads no file and reaches nothing (a
+    link inside the picture comes back here and is refused like any other).
     Everything else (``file:///etc/passwd``, any http URL, a path that climbs out
     of the allowed folders) is refused and listed in :attr:`refused`; WeasyPrint
     then renders without the resource.
@@ -60,6 +65,13 @@ class AssetFetcher(URLFetcher):  # type: ignore[misc]
 
     def fetch(self, url: str, headers: Any = None) -> Any:
         """Return the asset for ``url``, or refuse it."""
+        if url.startswith(SVG_DATA):
+            try:
+                body = base64.b64decode(url[len(SVG_DATA) :], validate=True)
+            except ValueError:
+                body = None
+            if body is not None:
+                return URLFetcherResponse(url, body=body, headers={"Content-Type": "image/svg+xml"})
         parsed = urlparse(url)
         if parsed.scheme == "file":
             path = Path(unquote(parsed.path)).resolve()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -28,22 +29,33 @@ from labgrade.harness.outputs.onepage import Rendered, one_page_pdf
 from labgrade.harness.outputs.pageheight import estimated_height
 from labgrade.harness.outputs.templating import environment
 
+# A line break between two tags: the template's indentation, never text (a space inside a line stays).
+_BETWEEN_TAGS = re.compile(r">[ \t]*\n\s*<")
+
+
+def _compact(page: str) -> str:
+    """``page`` without the template's indentation between tags: fewer text nodes for WeasyPrint (about 2 %)."""
+    return _BETWEEN_TAGS.sub("><", page)
+
 
 def render_html(results: dict[str, Any], level: int = 0) -> str:
     """The report's HTML for ``results`` at fit ``level``."""
-    return environment().get_template("report.html.j2").render(**report_context(results, FITS[level]))
+    return _compact(environment().get_template("report.html.j2").render(**report_context(results, FITS[level])))
 
 
 def render_pdf(results: dict[str, Any]) -> Rendered:
     """Render ``results`` to a one-page PDF, shortening text (measured, then predicted) until it fits.
 
-    Each level's context is built once: the fit estimates every level's height first,
-    then lays out one or two of them.
+    Each level's context is built once, and only for the levels the fit asks for:
+    the heights it estimates (from level 0 up to the first that fits) and the one
+    or two it lays out.
     """
     template = environment().get_template("report.html.j2")
     context = functools.cache(lambda level: report_context(results, FITS[level]))
     return one_page_pdf(
-        lambda level: template.render(**context(level)), len(FITS), lambda level: estimated_height(context(level))
+        lambda level: _compact(template.render(**context(level))),
+        len(FITS),
+        lambda level: estimated_height(context(level)),
     )
 
 

@@ -157,11 +157,11 @@ def test_the_bench_times_report_pages_against_plain_pages_of_the_same_text(tmp_p
                str(CACHE_DIR)).code == 0  # fmt: skip
     rows = bench_pages(tmp_path / "out", [1, 2], lambda _: None)
     assert [r.reports for r in rows] == [1, 2]
-    assert all(r.report_cpu_s > 0 and r.plain_cpu_s > 0 and r.lines_cpu_s > 0 for r in rows)
+    assert all(r.report_cpu_s > 0 and r.paragraph_cpu_s > 0 and r.lines_cpu_s > 0 for r in rows)
     assert all(r.layouts == 1 for r in rows)
     assert "goal <= 1.5x" in format_pages(rows)
-    goals = format_goals(CheckBench(1.0, 1.2, ""), [GradeBench(1, 1.0, 1.5)], rows, None)
-    assert "1.20x ok" in goals and "1.50x over" in goals and "x lines)" in goals and len(goals.splitlines()) == 5
+    goals = format_goals(CheckBench(1.0, 1.2, "", 1.2), [GradeBench(1, 1.0, 1.5, 1.5)], rows, None)
+    assert "1.20x ok" in goals and "1.50x over" in goals and "x paragraph)" in goals and len(goals.splitlines()) == 5
 
 
 def test_the_output_folder_inside_the_class_folder_is_never_graded(tmp_path: Path) -> None:

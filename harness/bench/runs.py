@@ -112,12 +112,12 @@ class CheckBench:
     floor_s: float
     check_s: float
     output: str
-    paired: float | None = None  # the median of each round's check / floor
+    paired: float  # the median of each round's check / floor
 
     @property
     def ratio(self) -> float:
         """How many floors the check costs, round by round (the goal is at most 1.3)."""
-        return self.paired if self.paired is not None else self.check_s / self.floor_s
+        return self.paired
 
 
 def _in_turn(
@@ -179,12 +179,12 @@ class GradeBench:
     count: int
     floor_s: float
     grade_s: float
-    paired: float | None = None  # the median of each round's grade / floor
+    paired: float  # the median of each round's grade / floor
 
     @property
     def ratio(self) -> float:
         """How many floors grading costs, round by round (the goal is at most 1.3)."""
-        return self.paired if self.paired is not None else self.grade_s / self.floor_s
+        return self.paired
 
 
 def bench_grade(source: Path, counts: tuple[int, ...], repeats: int, log: Callable[[str], None]) -> list[GradeBench]:

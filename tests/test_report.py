@@ -289,3 +289,44 @@ def test_the_class_overview_leads_with_what_to_read_first_at_15_and_200(results:
         assert "99% alike: lines 7-32, 35-57 ~ lines 45-66, 24-42" in similar[0]["where"]
         text = PdfReader(str(out / "summary.pdf")).pages[0].extract_text()
         assert text.index("Read first") < text.index("Totals") < text.index("Most common failure reasons")
+
+
+def test_the_pages_hold_only_elements_their_user_agent_sheet_keeps(results: dict, graded: Path) -> None:
+    """Pages are laid out against WeasyPrint's user-agent sheet less the rules for elements they never hold:
+    a template that writes another element must name it in PAGE_TAGS, or its UA rules would be lost."""
+    from html.parser import HTMLParser
+
+    from labgrade.harness.outputs.summary import summary_html
+    from labgrade.harness.outputs.uasheet import PAGE_TAGS
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: set[str] = set()
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            self.seen.add(tag)
+
+    parser = Tags()
+    for page in (render_html(results), render_html(results, level=4), summary_html(graded) or ""):
+        parser.feed(page)
+    for picture in _pictures(render_html(results)):
+        parser.feed(picture)
+    assert {"div", "img", "table", "svg", "text"} <= parser.seen
+    assert parser.seen <= PAGE_TAGS, parser.seen - PAGE_TAGS
+
+
+def test_the_user_agent_sheet_drops_only_what_cannot_match() -> None:
+    from weasyprint.html import UA
+
+    from labgrade.harness.outputs.uasheet import page_ua_css
+
+    kept = page_ua_css(UA)
+    rules = {line.split(" {")[0] for line in kept.splitlines()}
+    assert "li { display: list-item }" in kept and "body { margin: 8px }" in kept
+    assert "[hidden], head, link, meta, style, title" in rules  # area, base, script ... dropped, [hidden] kept
+    assert "::footnote-call" not in kept and "::marker" not in kept and "textarea" not in kept.split("@page")[0]
+    assert "@page" in kept and "@counter-style" not in kept  # WeasyPrint keeps its counter styles apart
+    assert page_ua_css("q::before { content: open-quote } p, q { color: red } .x > em, * { margin: 0 }") == (
+        "p { color: red }\n* { margin: 0 }"
+    )

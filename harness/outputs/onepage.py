@@ -35,6 +35,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from labgrade.harness.inputs.assets import shipped_dir
 from labgrade.harness.outputs.fonts import font_face_css
+from labgrade.harness.outputs.uasheet import page_html
 
 TEMPLATES = shipped_dir("templates")
 START, END = "labgrade-start", "labgrade-end"  # the anchors templates put around their body's content
@@ -131,12 +132,14 @@ def _with_shared_sheet(page: str, faces: list[Any], sheet: Any) -> tuple[str, li
 
 
 def lay_out(page: str, fetcher: AssetFetcher | None = None) -> Any:
-    """``page`` laid out by WeasyPrint with what this process shares (fonts, parsed ``report.css``)."""
-    from weasyprint import HTML
+    """``page`` laid out by WeasyPrint with what this process shares (fonts, parsed ``report.css``).
 
+    The user-agent stylesheet is WeasyPrint's, less the rules our pages cannot
+    use (:mod:`labgrade.harness.outputs.uasheet`).
+    """
     config, faces, sheet = _shared()
     page, stylesheets = _with_shared_sheet(page, faces, sheet)
-    return HTML(string=page, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher or AssetFetcher()).render(
+    return page_html()(string=page, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher or AssetFetcher()).render(
         stylesheets=stylesheets, font_config=config
     )
 

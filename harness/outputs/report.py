@@ -113,5 +113,20 @@ def write_many(results_paths: Iterable[Path], jobs: int | None = None) -> list[P
 
     gc.freeze()  # the warm objects go to a generation the collector never walks: forked pages stay shared
     context = get_context("fork" if _fork_is_safe() else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return written + [Path(p) for p in pool.map(_render_one, rest)]
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_page_worker) as pool:
+            return written + [Path(p) for p in pool.map(_render_one, rest)]
+    finally:
+        gc.unfreeze()
+
+
+def _page_worker() -> None:
+    """A page worker collects its garbage less often.
+
+    A page makes about a hundred thousand short-lived objects, and the collector's
+    default (a pass every 700 allocations) walked them over and over: about 2 % of a
+    page.  Memory stays where it was (about 77 MB a worker on a class of 200).
+    """
+    import gc
+
+    gc.set_threshold(10_000, 10, 10)

@@ -200,7 +200,7 @@ def test_every_example_page_is_predicted_within_3_percent_and_laid_out_once(grad
         results = json.loads((graded / name / "results.json").read_text())
         rendered = render_pdf(results)
         assert (rendered.layouts, rendered.pages_before_cut) == (1, 1), name
-        document = onepage.lay_out(render_html(results, rendered.level))
+        document = onepage.lay_out(render_html(results, rendered.level, for_pdf=True))
         page = document.pages[0]
         laid_out = (page.anchors[onepage.END][1] - page.anchors[onepage.START][1]) * 25.4 / 96  # CSS px -> mm
         predicted = estimated_height(report_context(results, FITS[rendered.level]))

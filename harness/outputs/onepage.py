@@ -39,7 +39,6 @@ from labgrade.harness.outputs.uasheet import page_html
 
 TEMPLATES = shipped_dir("templates")
 START, END = "labgrade-start", "labgrade-end"  # the anchors templates put around their body's content
-LINK = '<link rel="stylesheet" href="report.css">'  # as the templates write it
 SVG_DATA = "data:image/svg+xml;base64,"  # the pictures' URLs (templating.py's svg_uri filter)
 SAFETY = 0.98  # after a spill: the predicted level must bring the measured spill this far under a page
 CONTENT_MM = 297.0 - 12.0 - 14.0  # A4 less the page's top and bottom margins (templates/report.css)
@@ -116,31 +115,20 @@ def _shared() -> tuple[Any, list[Any], Any]:
     return config, [CSS(string=rules, font_config=config, url_fetcher=AssetFetcher(folder))], sheet
 
 
-def _with_shared_sheet(page: str, faces: list[Any], sheet: Any) -> tuple[str, list[Any]]:
-    """``page`` without its link to ``report.css``, and the stylesheets to lay it out with (the parsed copy).
-
-    The templates keep the link, so their HTML stays complete on its own (a
-    browser shows it styled); a page without it is laid out as it is.  WeasyPrint
-    counts the copy as a user stylesheet: it still beats WeasyPrint's defaults,
-    and a page's own ``<style>``, which came after the link, still beats it
-    (every example page and summary renders pixel for pixel as before).
-    """
-    if LINK not in page:
-        return page, faces
-    head, rest = page.split(LINK, 1)
-    return head + rest, [sheet, *faces]
-
-
 def lay_out(page: str, fetcher: AssetFetcher | None = None) -> Any:
     """``page`` laid out by WeasyPrint with what this process shares (fonts, parsed ``report.css``).
 
-    The user-agent stylesheet is WeasyPrint's, less the rules our pages cannot
-    use (:mod:`labgrade.harness.outputs.uasheet`).
+    ``page`` is a template rendered ``for_pdf``: without its link to ``report.css``,
+    whose parsed copy is laid over it here.  WeasyPrint counts the copy as a user
+    stylesheet: it still beats WeasyPrint's defaults, and the page's own
+    ``<style>`` still beats it (every example page and summary renders pixel for
+    pixel as with the link).  A page that kept its link is laid out right, only
+    slower.  The user-agent stylesheet is WeasyPrint's, less the rules our pages
+    cannot use (:mod:`labgrade.harness.outputs.uasheet`).
     """
     config, faces, sheet = _shared()
-    page, stylesheets = _with_shared_sheet(page, faces, sheet)
     return page_html()(string=page, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher or AssetFetcher()).render(
-        stylesheets=stylesheets, font_config=config
+        stylesheets=[sheet, *faces], font_config=config
     )
 
 

@@ -38,9 +38,10 @@ def _compact(page: str) -> str:
     return _BETWEEN_TAGS.sub("><", page)
 
 
-def render_html(results: dict[str, Any], level: int = 0) -> str:
-    """The report's HTML for ``results`` at fit ``level``."""
-    return _compact(environment().get_template("report.html.j2").render(**report_context(results, FITS[level])))
+def render_html(results: dict[str, Any], level: int = 0, for_pdf: bool = False) -> str:
+    """The report's HTML for ``results`` at fit ``level``: a page on its own, or (``for_pdf``) for the renderer."""
+    page = environment().get_template("report.html.j2").render(**report_context(results, FITS[level]), for_pdf=for_pdf)
+    return _compact(page)
 
 
 def render_pdf(results: dict[str, Any]) -> Rendered:
@@ -53,7 +54,7 @@ def render_pdf(results: dict[str, Any]) -> Rendered:
     template = environment().get_template("report.html.j2")
     context = functools.cache(lambda level: report_context(results, FITS[level]))
     return one_page_pdf(
-        lambda level: _compact(template.render(**context(level))),
+        lambda level: _compact(template.render(**context(level), for_pdf=True)),
         len(FITS),
         lambda level: estimated_height(context(level)),
     )

@@ -287,11 +287,11 @@ def _page(out: Path) -> tuple[ClassSummary, Callable[[int], str]] | None:
     summary = summarise(results, similar_pairs(out))
     title = str(((results[0].get("extra_data") or {}).get("labgrade") or {}).get("lab_title", "Lab"))
     template = environment().get_template("summary.html.j2")
-    return summary, lambda level: template.render(**summary_context(summary, title, TOPS[level]))
+    return summary, lambda level: template.render(**summary_context(summary, title, TOPS[level]), for_pdf=True)
 
 
 def summary_html(out: Path) -> str | None:
-    """The summary page's HTML at its most generous fit (what ``make bench`` compares a plain page with)."""
+    """The summary page's HTML at its most generous fit, as laid out for its PDF (``make bench``'s text)."""
     page = _page(out)
     return page[1](0) if page else None
 

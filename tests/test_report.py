@@ -330,3 +330,17 @@ def test_the_user_agent_sheet_drops_only_what_cannot_match() -> None:
     assert page_ua_css("q::before { content: open-quote } p, q { color: red } .x > em, * { margin: 0 }") == (
         "p { color: red }\n* { margin: 0 }"
     )
+
+
+def test_templates_compile_without_a_writable_cache_folder(tmp_path: Path, monkeypatch) -> None:
+    """Compiled templates are kept in the user's cache folder; where it cannot be made, they compile each run."""
+    from jinja2 import FileSystemBytecodeCache
+
+    from labgrade.harness.outputs.templating import _compiled_templates
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert isinstance(_compiled_templates(), FileSystemBytecodeCache)
+    assert (tmp_path / "cache" / "labgrade" / "templates").is_dir()
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    assert _compiled_templates() is None

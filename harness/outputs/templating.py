@@ -11,9 +11,9 @@ from __future__ import annotations
 import base64
 from functools import lru_cache
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, select_autoescape
 
-from labgrade.harness.inputs.assets import shipped_dir
+from labgrade.harness.inputs.assets import shipped_dir, user_cache_dir
 
 
 def svg_uri(svg: str) -> str:
@@ -26,11 +26,28 @@ def svg_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(str(svg).encode("utf-8")).decode("ascii")
 
 
+def _compiled_templates() -> BytecodeCache | None:
+    """Where compiled templates are kept between runs: the user's cache folder (``None``: compile each run).
+
+    Why: compiling the report, its pictures and the summary cost about 25 ms of
+    every ``labgrade report``.  Jinja2 keys each entry by the template's source
+    checksum and its own version, so an edited template or a new Jinja2 compiles
+    afresh.
+    """
+    try:
+        folder = user_cache_dir() / "templates"
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # an unwritable home: compile every run, as before
+        return None
+    return FileSystemBytecodeCache(str(folder))
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The Jinja2 environment over the shipped templates, autoescaping HTML."""
     env = Environment(
         loader=FileSystemLoader(str(shipped_dir("templates"))),
+        bytecode_cache=_compiled_templates(),
         autoescape=select_autoescape(["html", "j2", "xml"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -24,6 +24,7 @@ page, which holds the header, the total and the first questions.
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,11 +36,11 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from labgrade.harness.inputs.assets import shipped_dir
 from labgrade.harness.outputs.fonts import font_face_css
+from labgrade.harness.outputs.templating import SVG_DATA
 from labgrade.harness.outputs.uasheet import page_html
 
 TEMPLATES = shipped_dir("templates")
 START, END = "labgrade-start", "labgrade-end"  # the anchors templates put around their body's content
-SVG_DATA = "data:image/svg+xml;base64,"  # the pictures' URLs (templating.py's svg_uri filter)
 SAFETY = 0.98  # after a spill: the predicted level must bring the measured spill this far under a page
 CONTENT_MM = 297.0 - 12.0 - 14.0  # A4 less the page's top and bottom margins (templates/report.css)
 # The predicted height may be this far under the page's: on the example submissions' and a generated
@@ -66,11 +67,8 @@ class AssetFetcher(URLFetcher):  # type: ignore[misc]
     def fetch(self, url: str, headers: Any = None) -> Any:
         """Return the asset for ``url``, or refuse it."""
         if url.startswith(SVG_DATA):
-            try:
+            with contextlib.suppress(ValueError):  # not base64: refused below, like any other data URL
                 body = base64.b64decode(url[len(SVG_DATA) :], validate=True)
-            except ValueError:
-                body = None
-            if body is not None:
                 return URLFetcherResponse(url, body=body, headers={"Content-Type": "image/svg+xml"})
         parsed = urlparse(url)
         if parsed.scheme == "file":

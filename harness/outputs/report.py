@@ -38,10 +38,14 @@ def _compact(page: str) -> str:
     return _BETWEEN_TAGS.sub("><", page)
 
 
+def _html(context: dict[str, Any], for_pdf: bool) -> str:
+    """The report template rendered from ``context``: a page on its own, or (``for_pdf``) for the renderer."""
+    return _compact(environment().get_template("report.html.j2").render(**context, for_pdf=for_pdf))
+
+
 def render_html(results: dict[str, Any], level: int = 0, for_pdf: bool = False) -> str:
     """The report's HTML for ``results`` at fit ``level``: a page on its own, or (``for_pdf``) for the renderer."""
-    page = environment().get_template("report.html.j2").render(**report_context(results, FITS[level]), for_pdf=for_pdf)
-    return _compact(page)
+    return _html(report_context(results, FITS[level]), for_pdf)
 
 
 def render_pdf(results: dict[str, Any]) -> Rendered:
@@ -51,12 +55,9 @@ def render_pdf(results: dict[str, Any]) -> Rendered:
     the heights it estimates (from level 0 up to the first that fits) and the one
     or two it lays out.
     """
-    template = environment().get_template("report.html.j2")
     context = functools.cache(lambda level: report_context(results, FITS[level]))
     return one_page_pdf(
-        lambda level: _compact(template.render(**context(level), for_pdf=True)),
-        len(FITS),
-        lambda level: estimated_height(context(level)),
+        lambda level: _html(context(level), for_pdf=True), len(FITS), lambda level: estimated_height(context(level))
     )
 
 

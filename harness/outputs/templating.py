@@ -15,6 +15,8 @@ from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSyst
 
 from labgrade.harness.inputs.assets import shipped_dir, user_cache_dir
 
+SVG_DATA = "data:image/svg+xml;base64,"  # how a picture's URL starts (onepage's fetcher decodes these)
+
 
 def svg_uri(svg: str) -> str:
     """An SVG picture the template drew (already escaped) as a ``data:`` URL for an ``<img>``.
@@ -23,7 +25,7 @@ def svg_uri(svg: str) -> str:
     for each of its elements; as an image it is parsed by ElementTree, outside the
     page's tree (about 2 % of a page with two strips).
     """
-    return "data:image/svg+xml;base64," + base64.b64encode(str(svg).encode("utf-8")).decode("ascii")
+    return SVG_DATA + base64.b64encode(str(svg).encode("utf-8")).decode("ascii")
 
 
 def _compiled_templates() -> BytecodeCache | None:
